@@ -107,6 +107,11 @@ func Key(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// ErrInsecure is wrapped by Open's errors for a directory it refuses to
+// trust (a symlink, owned by another user, or open to group or others), as
+// opposed to one it merely could not create.
+var ErrInsecure = errors.New("insecure credential cache directory")
+
 // Cache is an on-disk credential cache in one directory.
 type Cache struct {
 	dir    string
@@ -150,16 +155,16 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Cache, error) {
 		return nil, fmt.Errorf("checking credential cache directory: %w", err)
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, fmt.Errorf("credential cache directory %s is a symlink; remove it (xsigner recreates it) or set credential-cache=off", c.dir)
+		return nil, fmt.Errorf("credential cache directory %s is a symlink; remove it (xsigner recreates it) or set credential-cache=off: %w", c.dir, ErrInsecure)
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("credential cache directory %s is not a directory; remove it or set credential-cache=off", c.dir)
+		return nil, fmt.Errorf("credential cache directory %s is not a directory; remove it or set credential-cache=off: %w", c.dir, ErrInsecure)
 	}
 	if uid, ok := ownerOf(fi); ok && uid != os.Getuid() {
-		return nil, fmt.Errorf("credential cache directory %s is owned by uid %d, not the current user (uid %d); remove it or set XDG_CACHE_HOME to a directory of your own", c.dir, uid, os.Getuid())
+		return nil, fmt.Errorf("credential cache directory %s is owned by uid %d, not the current user (uid %d); remove it or set XDG_CACHE_HOME to a directory of your own: %w", c.dir, uid, os.Getuid(), ErrInsecure)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("credential cache directory %s has mode %#o, which lets other users in; run chmod 700 %s", c.dir, perm, c.dir)
+		return nil, fmt.Errorf("credential cache directory %s has mode %#o, which lets other users in; run chmod 700 %s: %w", c.dir, perm, c.dir, ErrInsecure)
 	}
 	return c, nil
 }

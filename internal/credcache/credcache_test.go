@@ -145,8 +145,9 @@ func TestOpen(t *testing.T) {
 		}
 	})
 	refused := map[string]struct {
-		setup   func(t *testing.T) string
-		wantErr string
+		setup        func(t *testing.T) string
+		wantErr      string
+		wantInsecure bool
 	}{
 		"symlink": {
 			setup: func(t *testing.T) string {
@@ -158,15 +159,15 @@ func TestOpen(t *testing.T) {
 				}
 				return link
 			},
-			wantErr: "is a symlink",
+			wantErr: "is a symlink", wantInsecure: true,
 		},
 		"group writable": {
 			setup:   func(t *testing.T) string { d := t.TempDir(); os.Chmod(d, 0o770); return d },
-			wantErr: "chmod 700",
+			wantErr: "chmod 700", wantInsecure: true,
 		},
 		"world readable": {
 			setup:   func(t *testing.T) string { d := t.TempDir(); os.Chmod(d, 0o755); return d },
-			wantErr: "chmod 700",
+			wantErr: "chmod 700", wantInsecure: true,
 		},
 		"a regular file": {
 			setup: func(t *testing.T) string {
@@ -174,7 +175,7 @@ func TestOpen(t *testing.T) {
 				os.WriteFile(p, nil, 0o600)
 				return p
 			},
-			wantErr: "",
+			wantErr: "not a directory",
 		},
 		"owned by another user": {
 			setup: func(t *testing.T) string {
@@ -188,7 +189,7 @@ func TestOpen(t *testing.T) {
 				}
 				return d
 			},
-			wantErr: "owned by uid 65534",
+			wantErr: "owned by uid 65534", wantInsecure: true,
 		},
 		"empty path": {setup: func(*testing.T) string { return "" }, wantErr: "empty"},
 	}
@@ -205,6 +206,9 @@ func TestOpen(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("Open(%q) error = %q, want it to contain %q", dir, err, tc.wantErr)
+			}
+			if insecure := errors.Is(err, ErrInsecure); insecure != tc.wantInsecure {
+				t.Errorf("errors.Is(%q, ErrInsecure) = %v, want %v", err, insecure, tc.wantInsecure)
 			}
 		})
 	}
