@@ -1,0 +1,75 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xsigner/xsigner/internal/e2e/harness"
+)
+
+// TestHarnessLocalKeySignVerify proves the harness with notation's own test
+// key, no plugin involved: push to a real registry with oras, sign, list,
+// verify, and refuse an unsigned artifact. It then checks that the registry
+// process and its port are gone once the test that started them has ended.
+func TestHarnessLocalKeySignVerify(t *testing.T) {
+	t.Parallel()
+	var reg *harness.Registry
+	t.Run("sign, list and verify", func(t *testing.T) {
+		reg = harness.StartRegistry(t)
+		env := harness.NewEnv(t)
+		signed := env.PushArtifact(t, reg, "e2e/app", "v1")
+		unsigned := env.PushArtifact(t, reg, "e2e/app", "v2")
+		if signed == unsigned {
+			t.Fatalf("two pushes gave the same reference %s", signed)
+		}
+
+		env.Notation("cert", "generate-test", "--default", "test").MustSucceed(t)
+		sign := env.Notation("sign", "--insecure-registry", signed).MustSucceed(t)
+		assertContains(t, "notation sign output", sign.Stdout, "Successfully signed "+signed)
+
+		ls := env.Notation("ls", "--insecure-registry", signed).MustSucceed(t)
+		assertContains(t, "notation ls output", ls.Stdout, "application/vnd.cncf.notary.signature")
+		assertContains(t, "notation ls output", ls.Stdout, "└── sha256:")
+
+		env.WriteTrustPolicy(t, harness.TrustPolicyDocument{
+			Version: "1.0",
+			TrustPolicies: []harness.TrustPolicy{{
+				Name:                  "local-test-key",
+				RegistryScopes:        []string{reg.Host + "/e2e/app"},
+				SignatureVerification: harness.SignatureVerification{Level: "strict"},
+				TrustStores:           []string{"ca:test"},
+				TrustedIdentities:     []string{"*"},
+			}},
+		})
+		verify := env.Notation("verify", "--insecure-registry", signed).MustSucceed(t)
+		assertContains(t, "notation verify output", verify.Stdout, "Successfully verified signature for "+signed)
+
+		env.Notation("verify", "--insecure-registry", unsigned).
+			MustFailWith(t, `signature verification failed: no signature is associated with "`+unsigned+`"`)
+
+		// A second Env shares nothing with the first: no trust policy.
+		harness.NewEnv(t).Notation("verify", "--insecure-registry", signed).
+			MustFailWith(t, "trust policy is not present")
+	})
+	if reg == nil {
+		t.Fatal("the subtest did not start a registry")
+	}
+	if !reg.Process.Exited() || !reg.Process.GroupGone() {
+		t.Errorf("registry (pid %d) still running after its test ended", reg.Process.Pid())
+	}
+	if conn, err := net.DialTimeout("tcp", reg.Host, time.Second); err == nil {
+		conn.Close()
+		t.Errorf("registry port %s still accepts connections after its test ended", reg.Host)
+	}
+}
+
+func assertContains(t *testing.T, what, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Errorf("%s lacks %q:\n%s", what, want, got)
+	}
+}
