@@ -34,7 +34,11 @@ module_version() {
 
 # files_hash prints a sha256 over the tools module's go.mod and go.sum.
 files_hash() {
-	cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -d' ' -f1
+	if command -v sha256sum >/dev/null 2>&1; then
+		cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -d' ' -f1
+	else # macOS
+		cat "$1/go.mod" "$1/go.sum" | shasum -a 256 | cut -d' ' -f1
+	fi
 }
 
 # install_tool NAME MODULE PACKAGE LDFLAGS_X builds PACKAGE from the tools module
