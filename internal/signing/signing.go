@@ -127,3 +127,25 @@ func signPayloadHint(ctx context.Context, err error, client Client, inv plugin.S
 	}
 	return ""
 }
+
+// NewClient pairs a Signer API with the function that names the caller, for
+// Generator.Connect:
+//
+//	s, err := awsclient.New(ctx, opts)
+//	...
+//	return signing.NewClient(s.Signer(), s.CallerARN), nil
+func NewClient(api SignPayloadAPI, callerARN func(ctx context.Context) string) Client {
+	return pairedClient{SignPayloadAPI: api, callerARN: callerARN}
+}
+
+type pairedClient struct {
+	SignPayloadAPI
+	callerARN func(ctx context.Context) string
+}
+
+func (c pairedClient) CallerARN(ctx context.Context) string {
+	if c.callerARN == nil {
+		return ""
+	}
+	return c.callerARN(ctx)
+}

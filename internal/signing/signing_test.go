@@ -506,3 +506,18 @@ func TestGenerateEnvelopeConnectErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestNewClient(t *testing.T) {
+	t.Parallel()
+	f := &fakeSigner{err: errors.New("boom")}
+	c := NewClient(f, func(context.Context) string { return callerARN })
+	if got := c.CallerARN(context.Background()); got != callerARN {
+		t.Errorf("CallerARN() = %q, want %q", got, callerARN)
+	}
+	if _, err := c.SignPayload(context.Background(), &signer.SignPayloadInput{}); err == nil || f.calls != 1 {
+		t.Errorf("SignPayload went to %d calls, err %v; want 1 call to the wrapped API", f.calls, err)
+	}
+	if got := NewClient(f, nil).CallerARN(context.Background()); got != "" {
+		t.Errorf("CallerARN() without a function = %q, want \"\"", got)
+	}
+}
