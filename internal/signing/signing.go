@@ -7,11 +7,11 @@ package signing
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/signer"
 	"github.com/aws/smithy-go"
-	"github.com/notaryproject/notation-plugin-framework-go/log"
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
 	"github.com/xsigner/xsigner/internal/awserr"
@@ -39,8 +39,6 @@ type Generator struct {
 	// role chain, region and endpoint already applied). It is called only
 	// after the request passed every local check.
 	Connect func(ctx context.Context, inv plugin.SignInvocation) (Client, error)
-	// Logger receives debug messages; nil discards them.
-	Logger log.Logger
 }
 
 // GenerateEnvelope checks the request, has AWS Signer sign the payload with
@@ -80,14 +78,8 @@ func (g *Generator) GenerateEnvelope(ctx context.Context, inv plugin.SignInvocat
 	return &proto.GenerateEnvelopeResponse{
 		SignatureEnvelope:     out.Signature,
 		SignatureEnvelopeType: req.SignatureEnvelopeType,
-		Annotations:           annotations(out.Metadata, g.debugf),
+		Annotations:           annotations(out.Metadata, inv.Logger),
 	}, nil
-}
-
-func (g *Generator) debugf(format string, args ...any) {
-	if g.Logger != nil {
-		g.Logger.Debugf(format, args...)
-	}
 }
 
 // reservedAnnotationPrefix marks annotation keys notation sets itself
@@ -95,16 +87,18 @@ func (g *Generator) debugf(format string, args ...any) {
 const reservedAnnotationPrefix = "io.cncf.notary"
 
 // annotations returns the SignPayload metadata as signature manifest
-// annotations, without the keys notation reserves. It never returns nil for
-// non-empty metadata and returns nil for empty metadata.
-func annotations(metadata map[string]string, debugf func(string, ...any)) map[string]string {
+// annotations, without the keys notation reserves (each dropped key is logged
+// to log, which may be nil). Empty metadata gives nil.
+func annotations(metadata map[string]string, log *slog.Logger) map[string]string {
 	if len(metadata) == 0 {
 		return nil
 	}
 	out := make(map[string]string, len(metadata))
 	for k, v := range metadata {
 		if strings.HasPrefix(k, reservedAnnotationPrefix) {
-			debugf("dropping SignPayload metadata key %q: the %s* annotation namespace is reserved for notation", k, reservedAnnotationPrefix)
+			if log != nil {
+				log.Debug("dropping SignPayload metadata key reserved for notation", "key", k, "reservedPrefix", reservedAnnotationPrefix)
+			}
 			continue
 		}
 		out[k] = v

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -239,6 +240,8 @@ func TestGenerateEnvelopeSuccess(t *testing.T) {
 			env := auth.Sign(t, signingtest.Envelope{Payload: []byte(tc.signed), ProfileVersion: versionARN, Job: jobARN})
 			f := &fakeSigner{out: &signer.SignPayloadOutput{Signature: env, Metadata: tc.metadata}}
 			inv := invocation(t, tc.keyID, nil)
+			var logged bytes.Buffer
+			inv.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			resp, err := generator(f).GenerateEnvelope(context.Background(), inv)
 			if err != nil {
 				t.Fatalf("GenerateEnvelope() = %v", err)
@@ -251,6 +254,11 @@ func TestGenerateEnvelopeSuccess(t *testing.T) {
 			}
 			if fmt.Sprint(resp.Annotations) != fmt.Sprint(tc.wantAnnotations) {
 				t.Errorf("annotations = %v, want %v", resp.Annotations, tc.wantAnnotations)
+			}
+			for k := range tc.metadata {
+				if strings.HasPrefix(k, "io.cncf.notary") && !strings.Contains(logged.String(), k) {
+					t.Errorf("dropped key %q is not in the debug log %q", k, logged.String())
+				}
 			}
 			in := f.in
 			if in == nil {

@@ -7,13 +7,13 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/signer"
 	"github.com/notaryproject/notation-core-go/signature"
-	"github.com/notaryproject/notation-plugin-framework-go/log"
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
 	"github.com/xsigner/xsigner/internal/arn"
@@ -44,8 +44,6 @@ type Verifier struct {
 	// signature's signing profile). It is called only when the trust policy
 	// asks for the revocation check, after every local check passed.
 	Connect func(ctx context.Context, inv plugin.VerifyInvocation, region string) (RevocationAPI, error)
-	// Logger receives debug messages; nil discards them.
-	Logger log.Logger
 }
 
 // VerifySignature runs the checks the trust policy asks for (only those) and
@@ -85,7 +83,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, inv plugin.VerifyInvocat
 		if err != nil {
 			return nil, awserr.ToPluginError(err, "")
 		}
-		results[proto.CapabilityRevocationCheckVerifier] = v.revocation(ctx, api, sig, region)
+		results[proto.CapabilityRevocationCheckVerifier] = revocation(ctx, api, sig, region, inv.Logger)
 	}
 
 	return &proto.VerifySignatureResponse{
@@ -95,8 +93,8 @@ func (v *Verifier) VerifySignature(ctx context.Context, inv plugin.VerifyInvocat
 }
 
 // revocation asks AWS Signer whether the signing job, the profile version or
-// a certificate of the chain was revoked.
-func (v *Verifier) revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, region string) *proto.VerificationResult {
+// a certificate of the chain was revoked. log may be nil.
+func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, region string, log *slog.Logger) *proto.VerificationResult {
 	hashes := CertificateHashes(sig.chain)
 	platform := PlatformID
 	signingTime := sig.signingTime
@@ -117,7 +115,9 @@ func (v *Verifier) revocation(ctx context.Context, api RevocationAPI, sig parsed
 			"AWS Signer in %s reports neither signing job %q, nor signing profile version %q, nor any of the %d certificate(s) in the chain as revoked",
 			region, sig.jobARN, sig.profileVersionARN, len(sig.chain))}
 	}
-	v.debugf("GetRevocationStatus revoked entities: %q", out.RevokedEntities)
+	if log != nil {
+		log.Debug("GetRevocationStatus reports revoked entities", "region", region, "revokedEntities", fmt.Sprintf("%q", out.RevokedEntities))
+	}
 	return &proto.VerificationResult{Reason: revokedReason(out.RevokedEntities, sig, hashes)}
 }
 
@@ -151,12 +151,6 @@ func revokedReason(entities []string, sig parsedSignature, hashes []string) stri
 		parts = append(parts, fmt.Sprintf("%d certificate(s) in the chain were revoked", unknownCerts))
 	}
 	return "the signature is revoked: " + strings.Join(parts, "; ")
-}
-
-func (v *Verifier) debugf(format string, args ...any) {
-	if v.Logger != nil {
-		v.Logger.Debugf(format, args...)
-	}
 }
 
 // processedAttributes returns the unprocessed attribute names this plugin
