@@ -699,3 +699,24 @@ func TestDebugLogCanary(t *testing.T) {
 		t.Logf("debug log:\n%s", log)
 	}
 }
+
+// TestCustomCABundle: the SDK applies AWS_CA_BUNDLE only to its own HTTP
+// client type and rejects others; New must still load (corporate proxies).
+func TestCustomCABundle(t *testing.T) {
+	isolateEnv(t)
+	ciUserFromEnv(t)
+	srv := startEmulator(t)
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, srv.RootPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	ctx := context.Background()
+	s, err := New(ctx, testOptions(t, srv, config.Config{RoleARNs: []string{signerRole}, ExternalID: externalID}))
+	if err != nil {
+		t.Fatalf("New with AWS_CA_BUNDLE: %v", err)
+	}
+	if _, err := signPayload(ctx, s); err != nil {
+		t.Fatalf("SignPayload: %v", err)
+	}
+}
