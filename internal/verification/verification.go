@@ -42,7 +42,8 @@ type RevocationAPI interface {
 type Verifier struct {
 	// Connect returns the Signer client for region (the region of the
 	// signature's signing profile). It is called only when the trust policy
-	// asks for the revocation check, after every local check passed.
+	// asks for the revocation check, after every local check passed. Its
+	// error fails the revocation check (success:false), like a failed call.
 	Connect func(ctx context.Context, inv plugin.VerifyInvocation, region string) (RevocationAPI, error)
 }
 
@@ -81,9 +82,16 @@ func (v *Verifier) VerifySignature(ctx context.Context, inv plugin.VerifyInvocat
 		}
 		api, err := v.Connect(ctx, inv, region)
 		if err != nil {
-			return nil, awserr.ToPluginError(err, "")
+			// Connecting resolves credentials and assumes the role chain, so
+			// its failures are failures of the revocation call itself: a
+			// failed check that the trust policy's revocation level enforces
+			// or only logs, as when the official plugin's call fails.
+			results[proto.CapabilityRevocationCheckVerifier] = &proto.VerificationResult{
+				Reason: "the revocation status could not be checked: " + awserr.ToPluginError(err, "").Message,
+			}
+		} else {
+			results[proto.CapabilityRevocationCheckVerifier] = revocation(ctx, api, sig, region, inv.Logger)
 		}
-		results[proto.CapabilityRevocationCheckVerifier] = revocation(ctx, api, sig, region, inv.Logger)
 	}
 
 	return &proto.VerifySignatureResponse{

@@ -496,16 +496,31 @@ func TestVerifySignatureRevocationRegionIsTheSignatures(t *testing.T) {
 	}
 }
 
-func TestVerifySignatureConnectError(t *testing.T) {
+func TestVerifySignatureConnectErrorFailsTheRevocationCheck(t *testing.T) {
 	t.Parallel()
 	chain := signingtest.NewAuthority(t).ChainDER()
 	v := &Verifier{Connect: func(context.Context, plugin.VerifyInvocation, string) (RevocationAPI, error) {
-		return nil, fmt.Errorf("building client: %w", proto.NewError(proto.ErrorCodeAccessDenied, "assuming role: denied"))
+		return nil, fmt.Errorf("building client: %w", proto.NewError(proto.ErrorCodeAccessDenied, "assuming role \"arn:aws:iam::111122223333:role/verify\": denied"))
 	}}
-	_, err := v.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: request(chain)})
+	resp, err := v.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: request(chain)})
+	if err != nil {
+		t.Fatalf("VerifySignature() = %v, want results", err)
+	}
+	if r := resp.VerificationResults[proto.CapabilityTrustedIdentityVerifier]; r == nil || !r.Success {
+		t.Errorf("trusted identity = %+v, want success (it needs no AWS call)", r)
+	}
+	r := resp.VerificationResults[proto.CapabilityRevocationCheckVerifier]
+	if r == nil || r.Success || !strings.Contains(r.Reason, "could not be checked") || !strings.Contains(r.Reason, "role/verify") {
+		t.Errorf("revocation = %+v, want failure naming the connect error", r)
+	}
+}
+
+func TestVerifySignatureWithoutConnect(t *testing.T) {
+	t.Parallel()
+	_, err := (&Verifier{}).VerifySignature(context.Background(), plugin.VerifyInvocation{Request: request(signingtest.NewAuthority(t).ChainDER())})
 	var pe *proto.Error
-	if !errors.As(err, &pe) || pe.ErrCode != proto.ErrorCodeAccessDenied {
-		t.Errorf("VerifySignature() = %v, want the ACCESS_DENIED from Connect", err)
+	if !errors.As(err, &pe) || pe.ErrCode != proto.ErrorCodeGeneric {
+		t.Errorf("VerifySignature() with no Connect = %v, want ERROR", err)
 	}
 }
 
