@@ -340,3 +340,22 @@ func TestReadmeListsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: no key/value panics Parse, and every error wraps ErrInvalid.
+func FuzzParse(f *testing.F) {
+	for _, k := range Keys {
+		f.Add(k.Name, k.Example)
+	}
+	f.Add("aws-regoin", "x")
+	f.Add("signer-endpoint-url", "http://[::1")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		_, err := Parse(map[string]string{key: value}, noEnv)
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("Parse(%q=%q) error %v does not wrap ErrInvalid", key, value, err)
+		}
+		_, err = Parse(nil, envOf(map[string]string{EnvName(key): value}))
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("Parse(env %s=%q) error %v does not wrap ErrInvalid", EnvName(key), value, err)
+		}
+	})
+}
