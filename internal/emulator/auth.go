@@ -24,7 +24,7 @@ func (e *Emulator) authError(x *exchange, err error) *apiError {
 	case errors.Is(err, sigv4.ErrRequestExpired):
 		return e.authFailure(x, authRequestExpired, err.Error())
 	default:
-		return e.authFailure(x, authBadSignature, "")
+		return e.authFailure(x, authBadSignature, err.Error())
 	}
 }
 

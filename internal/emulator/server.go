@@ -493,9 +493,9 @@ func (e *Emulator) authFailure(x *exchange, kind authFailureKind, detail string)
 		return errorf(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
 	case authIncomplete:
 		if sts {
-			return errorf(400, "IncompleteSignature", "Request is missing a valid Authorization header. %s", detail)
+			return errorf(400, "IncompleteSignature", "%s", detail)
 		}
-		return errorf(403, "IncompleteSignatureException", "Authorization header requires a valid Credential, SignedHeaders and Signature. %s", detail)
+		return errorf(403, "IncompleteSignatureException", "%s", detail)
 	case authUnknownKey:
 		if sts {
 			return errorf(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
@@ -507,10 +507,12 @@ func (e *Emulator) authFailure(x *exchange, kind authFailureKind, detail string)
 		}
 		return errorf(403, "ExpiredTokenException", "The security token included in the request is expired")
 	case authRequestExpired:
+		// STS answers SignatureDoesNotMatch "Signature expired: ..." (some STS
+		// front ends say RequestExpired); Signer InvalidSignatureException.
 		if sts {
-			return errorf(400, "RequestExpired", "Request has expired. %s", detail)
+			return errorf(403, "SignatureDoesNotMatch", "%s", detail)
 		}
-		return errorf(403, "InvalidSignatureException", "Signature expired: %s", detail)
+		return errorf(403, "InvalidSignatureException", "%s", detail)
 	default:
 		msg := "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 		if detail != "" {
