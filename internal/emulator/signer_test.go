@@ -54,9 +54,9 @@ func verifyEnvelope(t *testing.T, e *env, out *signer.SignPayloadOutput, payload
 		t.Errorf("algorithm %v, want ES384", si.SignatureAlgorithm)
 	}
 	want := map[string]string{
-		"io.cncf.notary.verificationPlugin":         "com.amazonaws.signer.notation.plugin",
-		emulator.MetadataSigningJob:                 out.Metadata[emulator.MetadataSigningJob],
-		emulator.MetadataSigningProfileVersion:      out.Metadata[emulator.MetadataSigningProfileVersion],
+		"io.cncf.notary.verificationPlugin":    "com.amazonaws.signer.notation.plugin",
+		emulator.MetadataSigningJob:            out.Metadata[emulator.MetadataSigningJob],
+		emulator.MetadataSigningProfileVersion: out.Metadata[emulator.MetadataSigningProfileVersion],
 	}
 	for k, v := range want {
 		attr, err := si.ExtendedAttribute(k)
@@ -416,8 +416,8 @@ func TestSigningProfiles(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			name, action, principal, sid, message string
-			status                                 int
-			code                                   string
+			status                                int
+			code                                  string
 		}{
 			{"StartSigningJob", "signer:StartSigningJob", accountB, "x1", "Action signer:StartSigningJob not supported for platform Notation-OCI-SHA384-ECDSA. Action must be one of [signer:SignPayload, signer:GetSigningProfile, signer:RevokeSignature]", 400, "ValidationException"},
 			{"role with path", "signer:SignPayload", "arn:aws:iam::222222222222:role/ci/builder", "x2", "Principal is not a valid AWS account id or IAM Role Arn", 400, "ValidationException"},

@@ -156,7 +156,7 @@ func TestAuthenticationErrors(t *testing.T) {
 		r := e.do(t, aws.Credentials{}, "sts", http.MethodPost, "/", []byte("Action=GetCallerIdentity&Version=2011-06-15"),
 			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 		var er struct {
-			Error struct{ Type, Code, Message string }
+			Error     struct{ Type, Code, Message string }
 			RequestId string
 		}
 		if err := xml.Unmarshal(r.Body, &er); err != nil {

@@ -1,0 +1,73 @@
+package emulator_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/xsigner/xsigner/internal/emulator"
+)
+
+func TestParseWorld(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile("testdata/world-two-accounts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := emulator.ParseWorld(example)
+	if err != nil {
+		t.Fatalf("example world: %v", err)
+	}
+	if len(w.Accounts) != 2 || w.Accounts[accountA].SigningProfiles[0].Name != profileName || w.Accounts[accountB].Roles["codebuild-ci"] == nil {
+		t.Errorf("example world parsed as %+v", w)
+	}
+	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}`
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}`
+	tests := []struct {
+		name, world, wantErr string
+	}{
+		{"minimal", `{"accounts":{"111111111111":{}}}`, ""},
+		{"unknown field", `{"accounts":{"111111111111":{}},"acounts":{}}`, `unknown field "acounts"`},
+		{"no accounts", `{}`, `"accounts" is empty`},
+		{"short account id", `{"accounts":{"1111":{}}}`, `accounts["1111"]: account id must be 12 digits`},
+		{"trailing data", `{"accounts":{"111111111111":{}}} {}`, "trailing data"},
+		{"bad user policy", `{"accounts":{"111111111111":{"users":{"u":{"policies":[{"Statement":"x"}]}}}}}`, `accounts["111111111111"].users["u"].policies[0]`},
+		{"duplicate access key", `{"accounts":{"111111111111":{"users":{"a":{"accessKeys":[{"accessKeyId":"AKIAAAAAAAAAAAAAAAAA","secretAccessKey":"s"}]},"b":{"accessKeys":[{"accessKeyId":"AKIAAAAAAAAAAAAAAAAA","secretAccessKey":"s"}]}}}}}`, `is also used by`},
+		{"session key prefix", `{"accounts":{"111111111111":{"users":{"a":{"accessKeys":[{"accessKeyId":"ASIAAAAAAAAAAAAAAAAA","secretAccessKey":"s"}]}}}}}`, `reserves for session keys`},
+		{"empty secret", `{"accounts":{"111111111111":{"users":{"a":{"accessKeys":[{"accessKeyId":"AKIAAAAAAAAAAAAAAAAA"}]}}}}}`, `secretAccessKey is empty`},
+		{"role without trust policy", `{"accounts":{"111111111111":{"roles":{"r":{"policies":[` + allow + `]}}}}}`, `trustPolicy is required`},
+		{"role session too long", `{"accounts":{"111111111111":{"roles":{"r":{"trustPolicy":` + trust + `,"maxSessionDuration":50000}}}}}`, `maxSessionDuration 50000`},
+		{"role with bad path", `{"accounts":{"111111111111":{"roles":{"r":{"trustPolicy":` + trust + `,"path":"ci"}}}}}`, `name or path is not valid`},
+		{"role with path", `{"accounts":{"111111111111":{"roles":{"r":{"trustPolicy":` + trust + `,"path":"/ci/"}}}}}`, ""},
+		{"bad profile name", `{"accounts":{"111111111111":{"signingProfiles":[{"name":"a-b","region":"us-west-2"}]}}}`, `name "a-b" must be 2 to 64`},
+		{"bad region", `{"accounts":{"111111111111":{"signingProfiles":[{"name":"ab","region":"mars"}]}}}`, `region "mars"`},
+		{"duplicate profile", `{"accounts":{"111111111111":{"signingProfiles":[{"name":"ab","region":"us-west-2"},{"name":"ab","region":"us-west-2"}]}}}`, `declared twice`},
+		{"other platform", `{"accounts":{"111111111111":{"signingProfiles":[{"name":"ab","region":"us-west-2","platformId":"AWSLambda-SHA384-ECDSA"}]}}}`, `platformId "AWSLambda-SHA384-ECDSA" is not supported`},
+		{"bad validity", `{"accounts":{"111111111111":{"signingProfiles":[{"name":"ab","region":"us-west-2","signatureValidityPeriod":{"value":1,"type":"WEEKS"}}]}}}`, `type "WEEKS"`},
+		{"bad permission action", `{"accounts":{"111111111111":{"signingProfiles":[{"name":"ab","region":"us-west-2","permissions":[{"statementId":"s","action":"signer:StartSigningJob","principal":"222222222222"}]}]}}}`, `Action signer:StartSigningJob not supported`},
+		{"permission role with path", `{"accounts":{"111111111111":{"signingProfiles":[{"name":"ab","region":"us-west-2","permissions":[{"statementId":"s","action":"signer:SignPayload","principal":"arn:aws:iam::222222222222:role/p/r"}]}]}}}`, `Principal is not a valid AWS account id or IAM Role Arn`},
+		{"http issuer", `{"accounts":{"111111111111":{}},"webIdentity":{"providers":[{"issuer":"http://oidc.example","audiences":["a"]}]}}`, `must be an https URL`},
+		{"issuer without audiences", `{"accounts":{"111111111111":{}},"webIdentity":{"providers":[{"issuer":"https://oidc.example"}]}}`, `audiences is empty`},
+		{"bad fault", `{"accounts":{"111111111111":{}},"faults":[{"service":"signer"}]}`, `faults[0]: the fault does nothing`},
+		{"bad message field", `{"accounts":{"111111111111":{}},"errorMessageField":"msg"}`, `errorMessageField "msg"`},
+		{"fault and message field", `{"accounts":{"111111111111":{}},"faults":[{"service":"sts","errorCode":"Throttling","count":2}],"errorMessageField":"Message"}`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := emulator.ParseWorld([]byte(tc.world))
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.wantErr != "" && err == nil:
+				t.Fatalf("accepted, want an error containing %q", tc.wantErr)
+			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
+				t.Fatalf("error %q does not contain %q", err, tc.wantErr)
+			}
+		})
+	}
+	t.Run("New rejects a nil world", func(t *testing.T) {
+		if _, err := emulator.New(nil, emulator.Options{}); err == nil {
+			t.Fatal("no error")
+		}
+	})
+}
