@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -224,7 +226,15 @@ func (e *Emulator) lookupProfile(owner, region, name string) *profile {
 		return nil
 	}
 	cp := *p
-	cp.Permissions = append([]ProfilePermission(nil), p.Permissions...)
+	cp.Permissions = slices.Clone(p.Permissions)
+	cp.Versions = slices.Clone(p.Versions)
+	cp.Tags = maps.Clone(p.Tags)
+	cp.SigningParameters = maps.Clone(p.SigningParameters)
+	cp.RevokedVersions = make(map[string]*versionRevocation, len(p.RevokedVersions))
+	for v, r := range p.RevokedVersions {
+		rc := *r
+		cp.RevokedVersions[v] = &rc
+	}
 	return &cp
 }
 
