@@ -51,7 +51,13 @@ var (
 
 func exampleWorld(t testing.TB) string {
 	t.Helper()
-	data, err := os.ReadFile("testdata/world-two-accounts.json")
+	return readWorld(t, "testdata/world-two-accounts.json")
+}
+
+// readWorld reads a world file of testdata.
+func readWorld(t testing.TB, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +89,13 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
+	return startWorld(t, exampleWorld(t))
+}
+
+func startWorld(t *testing.T, world string) *env {
+	t.Helper()
 	c := &testClock{}
-	srv := emulatortest.StartWithOptions(t, exampleWorld(t), emulator.Options{Now: c.Now})
+	srv := emulatortest.StartWithOptions(t, world, emulator.Options{Now: c.Now})
 	return &env{Server: srv, clock: c}
 }
 

@@ -178,7 +178,9 @@ func TestAuthenticationErrors(t *testing.T) {
 
 func TestAssumeRoleWithWebIdentity(t *testing.T) {
 	t.Parallel()
-	e := start(t)
+	// world-web-identity.json is the example world plus an OIDC provider
+	// trusted by account B's CI role (GitHub-Actions-style sub/aud keys).
+	e := startWorld(t, readWorld(t, "testdata/world-web-identity.json"))
 	ctx := context.Background()
 	token := func(t *testing.T, iss, sub, aud string, ttl int) string {
 		var out struct{ Token, Error string }

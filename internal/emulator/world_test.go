@@ -21,6 +21,9 @@ func TestParseWorld(t *testing.T) {
 	if len(w.Accounts) != 2 || w.Accounts[accountA].SigningProfiles[0].Name != profileName || w.Accounts[accountB].Roles["codebuild-ci"] == nil {
 		t.Errorf("example world parsed as %+v", w)
 	}
+	if _, err := emulator.ParseWorld([]byte(readWorld(t, "testdata/world-web-identity.json"))); err != nil {
+		t.Errorf("web identity world: %v", err)
+	}
 	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}`
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}`
 	tests := []struct {
