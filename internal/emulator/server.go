@@ -1,15 +1,38 @@
 // Package emulator is xsigner-emulator: an offline, wire-faithful emulator of
 // AWS STS (awsQuery, XML) and AWS Signer (restJson1) on one HTTP server. It
-// verifies SigV4 signatures, evaluates real IAM policy documents (package iam)
-// and really signs Notary JWS envelopes (package authority). The wire shapes
-// follow /work/shared/research/aws.md; where AWS behaviour is not documented
-// a comment says so and the stricter choice is made.
+// verifies SigV4 signatures (package sigv4), evaluates real IAM policy
+// documents (package iam) and really signs Notary JWS envelopes (package
+// authority). Wire shapes follow aws.md of the project research; where AWS
+// behaviour is not documented a comment says so and the stricter choice is
+// made.
 //
-// Routing: requests under /_xsigner/ are the admin API (loopback callers
-// only). Every other request is STS or Signer, chosen by the service in the
-// SigV4 credential scope; unsigned requests are routed by path (POST / is
+// # Routing
+//
+// Requests under /_xsigner/ are the admin API (loopback callers only, see
+// admin.go). Every other request is STS or Signer, chosen by the service in
+// the SigV4 credential scope; unsigned requests are routed by path (POST / is
 // STS). The Host header is ignored, so the verification./data- host prefixes
-// the Signer SDK adds for GetRevocationStatus work.
+// the Signer SDK adds for GetRevocationStatus work. Signer state is per
+// (account, region), the region being the credential-scope region.
+//
+// # Clients
+//
+// Point SDKs and the AWS CLI at the base URL with AWS_ENDPOINT_URL_STS and
+// AWS_ENDPOINT_URL_SIGNER (or BaseEndpoint), give them a user's keys from the
+// world file (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and a region
+// (AWS_REGION). For GetRevocationStatus either disable the endpoint host
+// prefix (smithyhttp.DisableEndpointHostPrefix) or use a dialer that sends
+// data-127.0.0.1 / verification.127.0.0.1 to the emulator.
+//
+// # Not emulated
+//
+// Session policies, tags, MFA and SAML in STS (rejected with a clear
+// ValidationError, since ignoring them would grant more than AWS); Signer
+// operations other than the ten listed in signer.go (StartSigningJob,
+// ListSigningJobs, tags, platforms) answer UnknownOperationException;
+// pagination (ListProfilePermissions returns everything); service quotas
+// (ServiceLimitExceededException, throttling) except through faults; SCPs and
+// permission boundaries. Web identity signing keys live in memory only.
 package emulator
 
 import (
@@ -34,6 +57,9 @@ import (
 // 413; the exact limits per service are not documented (the largest legal
 // Signer body, a 4096-byte payload in base64, is far below this).
 const maxBodyBytes = 1 << 20
+
+// maxJournal bounds the journal; when full, the older half is dropped.
+const maxJournal = 100_000
 
 // Options configure an Emulator.
 type Options struct {
@@ -356,6 +382,9 @@ func (e *Emulator) record(x *exchange) {
 		c.Caller = x.caller.ARN
 	}
 	e.mu.Lock()
+	if len(e.calls) >= maxJournal { // keep memory bounded in long-running servers
+		e.calls = append(e.calls[:0:0], e.calls[len(e.calls)-maxJournal/2:]...)
+	}
 	e.calls = append(e.calls, c)
 	e.mu.Unlock()
 	if e.opts.Log != nil {

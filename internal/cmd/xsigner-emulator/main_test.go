@@ -50,7 +50,8 @@ func TestBinary(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--world", writeWorld(t), "--state-dir", t.TempDir())
+	// The example world of the emulator package, as the README uses it.
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--world", "../../emulator/testdata/world-two-accounts.json", "--state-dir", t.TempDir())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -70,14 +71,14 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("first line %q is not a loopback URL", line)
 	}
 	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIADEV1111111111EXM", "dev-secret-example-000000000000000000000", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("AKIACIUSER222222EXMP", "ci-secret-222222222222-example-key000000", "")})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *out.Arn != "arn:aws:iam::111111111111:user/dev" {
+	if *out.Arn != "arn:aws:iam::222222222222:user/ci" {
 		t.Errorf("caller %s", *out.Arn)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -87,10 +88,10 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("exit after SIGTERM: %v (stderr: %s)", err, stderr.String())
 	}
 	log := stderr.String()
-	if !strings.Contains(log, "sts GetCallerIdentity status=200 caller=arn:aws:iam::111111111111:user/dev") {
+	if !strings.Contains(log, "sts GetCallerIdentity status=200 caller=arn:aws:iam::222222222222:user/ci") {
 		t.Errorf("stderr has no call log line:\n%s", log)
 	}
-	if strings.Contains(log, "dev-secret-example") {
+	if strings.Contains(log, "ci-secret-222222222222") {
 		t.Error("stderr leaks the secret access key")
 	}
 }
