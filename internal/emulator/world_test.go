@@ -14,6 +14,9 @@ func TestParseWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if string(example) != string(emulator.ExampleWorldTwoAccounts()) {
+		t.Error("ExampleWorldTwoAccounts differs from testdata")
+	}
 	w, err := emulator.ParseWorld(example)
 	if err != nil {
 		t.Fatalf("example world: %v", err)
