@@ -64,7 +64,7 @@ func (f *Fault) validate() error {
 		if _, ok := tampers[f.Tamper]; !ok {
 			return fmt.Errorf("tamper %q must be wrong-payload, bad-signature or truncated", f.Tamper)
 		}
-		if f.Operation != "" && f.Operation != "SignPayload" || f.Service == "sts" {
+		if (f.Operation != "" && f.Operation != "SignPayload") || f.Service == "sts" {
 			return errors.New("tamper applies to signer SignPayload only")
 		}
 		if f.ErrorCode != "" {
