@@ -23,6 +23,7 @@ import (
 	"github.com/xsigner/xsigner/internal/awserr"
 	"github.com/xsigner/xsigner/internal/config"
 	"github.com/xsigner/xsigner/internal/debuglog"
+	"github.com/xsigner/xsigner/internal/invocation"
 	"github.com/xsigner/xsigner/internal/version"
 )
 
@@ -57,19 +58,7 @@ type EnvelopeGenerator interface {
 }
 
 // SignInvocation is one validated generate-envelope call.
-type SignInvocation struct {
-	// Request is the request as notation sent it (contract version checked).
-	Request *proto.GenerateEnvelopeRequest
-	// Config is the parsed and validated configuration.
-	Config config.Config
-	// Key is the parsed key ID (a signing-profile or profile-version ARN).
-	Key arn.SigningProfile
-	// Region is the region to call, resolved from Config and Key.
-	Region string
-	// Logger writes to the debug log (discards when none is configured).
-	// Never nil when Plugin calls the generator.
-	Logger *slog.Logger
-}
+type SignInvocation = invocation.Sign
 
 // SignatureVerifier checks trusted identity and revocation with AWS Signer.
 // It is the seam filled by internal/verification.
@@ -78,17 +67,7 @@ type SignatureVerifier interface {
 }
 
 // VerifyInvocation is one validated verify-signature call.
-type VerifyInvocation struct {
-	// Request is the request as notation sent it (contract version checked).
-	Request *proto.VerifySignatureRequest
-	// Config is the parsed and validated configuration.
-	Config config.Config
-	// PluginName is the name this plugin reports (Name or AWSPluginName).
-	PluginName string
-	// Logger writes to the debug log (discards when none is configured).
-	// Never nil when Plugin calls the verifier.
-	Logger *slog.Logger
-}
+type VerifyInvocation = invocation.Verify
 
 // Plugin implements the notation plugin protocol (proto.Plugin).
 // Build it with New.
@@ -119,9 +98,10 @@ func WithEnvelopeGenerator(g EnvelopeGenerator) Option { return func(p *Plugin) 
 // WithSignatureVerifier sets the verify-signature implementation.
 func WithSignatureVerifier(v SignatureVerifier) Option { return func(p *Plugin) { p.verifier = v } }
 
-// New returns a Plugin. Without WithEnvelopeGenerator or
-// WithSignatureVerifier the corresponding command fails with ERROR after
-// validating its request.
+// New returns a Plugin backed by AWS Signer: generate-envelope calls
+// SignPayload and verify-signature calls GetRevocationStatus, with the
+// credentials and role chain the configuration names. WithEnvelopeGenerator
+// and WithSignatureVerifier replace those implementations.
 func New(opts ...Option) *Plugin {
 	p := &Plugin{name: Name, lookupEnv: os.LookupEnv}
 	for _, o := range opts {
@@ -132,6 +112,12 @@ func New(opts ...Option) *Plugin {
 	}
 	if p.lookupEnv == nil {
 		p.lookupEnv = func(string) (string, bool) { return "", false }
+	}
+	if p.generator == nil {
+		p.generator = awsGenerator(p.lookupEnv)
+	}
+	if p.verifier == nil {
+		p.verifier = awsVerifier(p.lookupEnv)
 	}
 	return p
 }

@@ -152,7 +152,6 @@ func TestGenerateEnvelopeErrors(t *testing.T) {
 		"region contradicts":   {envelopeRequest(func(r *proto.GenerateEnvelopeRequest) { r.PluginConfig = map[string]string{"aws-region": "eu-west-1"} }), &recordingGenerator{}, proto.ErrorCodeValidation, `"eu-west-1" contradicts region "us-west-2"`},
 		"relative debug log":   {envelopeRequest(func(r *proto.GenerateEnvelopeRequest) { r.PluginConfig = map[string]string{"debug-log": "x.log"} }), &recordingGenerator{}, proto.ErrorCodeValidation, "absolute"},
 		"debug log is a dir":   {envelopeRequest(func(r *proto.GenerateEnvelopeRequest) { r.PluginConfig = map[string]string{"debug-log": os.TempDir()} }), &recordingGenerator{}, proto.ErrorCodeValidation, "not a regular file"},
-		"no generator":         {envelopeRequest(nil), nil, proto.ErrorCodeGeneric, "generate-envelope is not configured"},
 		"nil response":         {envelopeRequest(nil), &recordingGenerator{}, proto.ErrorCodeGeneric, "produced no response"},
 		"plain error":          {envelopeRequest(nil), &recordingGenerator{err: errors.New("boom")}, proto.ErrorCodeGeneric, "boom"},
 		"wrapped plugin error": {envelopeRequest(nil), &recordingGenerator{err: fmt.Errorf("ctx: %w", proto.NewError(proto.ErrorCodeThrottled, "slow down"))}, proto.ErrorCodeThrottled, "slow down"},
@@ -264,7 +263,6 @@ func TestVerifySignature(t *testing.T) {
 		"no checks":       {verifyRequest(func(r *proto.VerifySignatureRequest) { r.TrustPolicy.SignatureVerification = nil }), &recordingVerifier{}, proto.ErrorCodeValidation, "cannot be empty"},
 		"no content type": {verifyRequest(func(r *proto.VerifySignatureRequest) { r.Signature.CriticalAttributes.ContentType = "" }), &recordingVerifier{}, proto.ErrorCodeValidation, "contentType cannot be empty"},
 		"bad config":      {verifyRequest(func(r *proto.VerifySignatureRequest) { r.PluginConfig = map[string]string{"credential-cache": "maybe"} }), &recordingVerifier{}, proto.ErrorCodeValidation, "on or off"},
-		"no verifier":     {verifyRequest(nil), nil, proto.ErrorCodeGeneric, "verify-signature is not configured"},
 		"verifier error":  {verifyRequest(nil), &recordingVerifier{err: errors.New("broken")}, proto.ErrorCodeGeneric, "broken"},
 		"success":         {verifyRequest(nil), &recordingVerifier{resp: ok}, "", ""},
 	}

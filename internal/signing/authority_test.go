@@ -46,7 +46,7 @@ func TestGenerateEnvelopeWithEmulatorAuthority(t *testing.T) {
 				t.Fatalf("SignTampered(%v): %v", tc.tamper, err)
 			}
 			f := &fakeSigner{out: &signer.SignPayloadOutput{Signature: env}}
-			resp, err := generator(f).GenerateEnvelope(context.Background(), invocation(t, versionARN, nil))
+			resp, err := generator(f).GenerateEnvelope(context.Background(), newInvocation(t, versionARN, nil))
 			if tc.want == "" {
 				if err != nil || resp == nil {
 					t.Fatalf("GenerateEnvelope(%v envelope) = %v", tc.tamper, err)

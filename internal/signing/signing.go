@@ -15,7 +15,7 @@ import (
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
 	"github.com/xsigner/xsigner/internal/awserr"
-	"github.com/xsigner/xsigner/plugin"
+	"github.com/xsigner/xsigner/internal/invocation"
 )
 
 // SignPayloadAPI is the one SDK method signing needs. It has the exact SDK
@@ -38,13 +38,13 @@ type Generator struct {
 	// Connect returns the Signer client for one invocation (credentials,
 	// role chain, region and endpoint already applied). It is called only
 	// after the request passed every local check.
-	Connect func(ctx context.Context, inv plugin.SignInvocation) (Client, error)
+	Connect func(ctx context.Context, inv invocation.Sign) (Client, error)
 }
 
 // GenerateEnvelope checks the request, has AWS Signer sign the payload with
 // the profile named by inv.Key, checks the returned envelope and returns it.
 // Every error is a *proto.Error.
-func (g *Generator) GenerateEnvelope(ctx context.Context, inv plugin.SignInvocation) (*proto.GenerateEnvelopeResponse, error) {
+func (g *Generator) GenerateEnvelope(ctx context.Context, inv invocation.Sign) (*proto.GenerateEnvelopeResponse, error) {
 	req := inv.Request
 	if req == nil {
 		return nil, proto.NewValidationError("generate-envelope request is missing")
@@ -108,7 +108,7 @@ func annotations(metadata map[string]string, log *slog.Logger) map[string]string
 
 // signPayloadHint returns what the user should check for a failed
 // SignPayload, or "" when there is nothing specific to add.
-func signPayloadHint(ctx context.Context, err error, client Client, inv plugin.SignInvocation) string {
+func signPayloadHint(ctx context.Context, err error, client Client, inv invocation.Sign) string {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
 		return ""

@@ -20,8 +20,8 @@ import (
 
 	"github.com/xsigner/xsigner/internal/arn"
 	"github.com/xsigner/xsigner/internal/config"
+	"github.com/xsigner/xsigner/internal/invocation"
 	"github.com/xsigner/xsigner/internal/signing/signingtest"
-	"github.com/xsigner/xsigner/plugin"
 )
 
 const (
@@ -62,7 +62,7 @@ func mustKey(t *testing.T, s string) arn.SigningProfile {
 	return k
 }
 
-func invocation(t *testing.T, keyID string, mutate func(*proto.GenerateEnvelopeRequest)) plugin.SignInvocation {
+func newInvocation(t *testing.T, keyID string, mutate func(*proto.GenerateEnvelopeRequest)) invocation.Sign {
 	t.Helper()
 	req := &proto.GenerateEnvelopeRequest{
 		ContractVersion:       "1.0",
@@ -75,11 +75,11 @@ func invocation(t *testing.T, keyID string, mutate func(*proto.GenerateEnvelopeR
 		mutate(req)
 	}
 	key := mustKey(t, keyID)
-	return plugin.SignInvocation{Request: req, Key: key, Region: key.Region}
+	return invocation.Sign{Request: req, Key: key, Region: key.Region}
 }
 
 func generator(f *fakeSigner) *Generator {
-	return &Generator{Connect: func(context.Context, plugin.SignInvocation) (Client, error) { return f, nil }}
+	return &Generator{Connect: func(context.Context, invocation.Sign) (Client, error) { return f, nil }}
 }
 
 func wantProtoError(t *testing.T, err error, code proto.ErrorCode, substrings ...string) {
@@ -173,11 +173,11 @@ func TestGenerateEnvelopeRefusesBeforeAnyCall(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			connected := false
-			g := &Generator{Connect: func(context.Context, plugin.SignInvocation) (Client, error) {
+			g := &Generator{Connect: func(context.Context, invocation.Sign) (Client, error) {
 				connected = true
 				return &fakeSigner{}, nil
 			}}
-			_, err := g.GenerateEnvelope(context.Background(), invocation(t, profileARN, tc.mutate))
+			_, err := g.GenerateEnvelope(context.Background(), newInvocation(t, profileARN, tc.mutate))
 			wantProtoError(t, err, proto.ErrorCodeValidation, tc.want...)
 			if connected {
 				t.Error("Connect was called for a request that must be refused before any call")
@@ -193,7 +193,7 @@ func TestGenerateEnvelopeAcceptsPayloadAtTheLimit(t *testing.T) {
 	f := &fakeSigner{out: &signer.SignPayloadOutput{Signature: auth.Sign(t, signingtest.Envelope{
 		Payload: payload, ProfileVersion: versionARN, Job: jobARN,
 	})}}
-	inv := invocation(t, profileARN, func(r *proto.GenerateEnvelopeRequest) { r.Payload = payload })
+	inv := newInvocation(t, profileARN, func(r *proto.GenerateEnvelopeRequest) { r.Payload = payload })
 	if _, err := generator(f).GenerateEnvelope(context.Background(), inv); err != nil {
 		t.Fatalf("GenerateEnvelope(4096-byte payload) = %v, want success", err)
 	}
@@ -239,7 +239,7 @@ func TestGenerateEnvelopeSuccess(t *testing.T) {
 			t.Parallel()
 			env := auth.Sign(t, signingtest.Envelope{Payload: []byte(tc.signed), ProfileVersion: versionARN, Job: jobARN})
 			f := &fakeSigner{out: &signer.SignPayloadOutput{Signature: env, Metadata: tc.metadata}}
-			inv := invocation(t, tc.keyID, nil)
+			inv := newInvocation(t, tc.keyID, nil)
 			var logged bytes.Buffer
 			inv.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			resp, err := generator(f).GenerateEnvelope(context.Background(), inv)
@@ -378,7 +378,7 @@ func TestGenerateEnvelopeRefusesBadEnvelopes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := &fakeSigner{out: &signer.SignPayloadOutput{Signature: tc.envelope}}
-			resp, err := generator(f).GenerateEnvelope(context.Background(), invocation(t, tc.keyID, nil))
+			resp, err := generator(f).GenerateEnvelope(context.Background(), newInvocation(t, tc.keyID, nil))
 			wantProtoError(t, err, proto.ErrorCodeGeneric, tc.want...)
 			if resp != nil {
 				t.Error("a response was returned with the error")
@@ -390,7 +390,7 @@ func TestGenerateEnvelopeRefusesBadEnvelopes(t *testing.T) {
 func TestGenerateEnvelopeEmptySignature(t *testing.T) {
 	t.Parallel()
 	f := &fakeSigner{out: &signer.SignPayloadOutput{}}
-	_, err := generator(f).GenerateEnvelope(context.Background(), invocation(t, profileARN, nil))
+	_, err := generator(f).GenerateEnvelope(context.Background(), newInvocation(t, profileARN, nil))
 	wantProtoError(t, err, proto.ErrorCodeGeneric, "no signature envelope")
 }
 
@@ -482,7 +482,7 @@ func TestGenerateEnvelopeAWSErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := &fakeSigner{err: tc.err, caller: tc.caller}
-			inv := invocation(t, tc.keyID, nil)
+			inv := newInvocation(t, tc.keyID, nil)
 			inv.Config = config.Config{RoleARNs: tc.roles}
 			_, err := generator(f).GenerateEnvelope(context.Background(), inv)
 			wantProtoError(t, err, tc.code, tc.want...)
@@ -508,8 +508,8 @@ func TestGenerateEnvelopeConnectErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			g := &Generator{Connect: func(context.Context, plugin.SignInvocation) (Client, error) { return nil, tc.err }}
-			_, err := g.GenerateEnvelope(context.Background(), invocation(t, profileARN, nil))
+			g := &Generator{Connect: func(context.Context, invocation.Sign) (Client, error) { return nil, tc.err }}
+			_, err := g.GenerateEnvelope(context.Background(), newInvocation(t, profileARN, nil))
 			wantProtoError(t, err, tc.code)
 		})
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/xsigner/xsigner/internal/arn"
 	"github.com/xsigner/xsigner/internal/awserr"
-	"github.com/xsigner/xsigner/plugin"
+	"github.com/xsigner/xsigner/internal/invocation"
 )
 
 // Signed extended attributes AWS Signer puts in every Notation signature
@@ -44,14 +44,14 @@ type Verifier struct {
 	// signature's signing profile). It is called only when the trust policy
 	// asks for the revocation check, after every local check passed. Its
 	// error fails the revocation check (success:false), like a failed call.
-	Connect func(ctx context.Context, inv plugin.VerifyInvocation, region string) (RevocationAPI, error)
+	Connect func(ctx context.Context, inv invocation.Verify, region string) (RevocationAPI, error)
 }
 
 // VerifySignature runs the checks the trust policy asks for (only those) and
 // reports each one's outcome. A malformed request or trust policy is a
 // VALIDATION_ERROR; a signature that fails a check is a result with
 // success:false and a reason. Every error is a *proto.Error.
-func (v *Verifier) VerifySignature(ctx context.Context, inv plugin.VerifyInvocation) (*proto.VerifySignatureResponse, error) {
+func (v *Verifier) VerifySignature(ctx context.Context, inv invocation.Verify) (*proto.VerifySignatureResponse, error) {
 	if inv.Request == nil {
 		return nil, proto.NewValidationError("verify-signature request is missing")
 	}

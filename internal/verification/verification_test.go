@@ -23,8 +23,8 @@ import (
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
 	"github.com/xsigner/xsigner/internal/config"
+	"github.com/xsigner/xsigner/internal/invocation"
 	"github.com/xsigner/xsigner/internal/signing/signingtest"
-	"github.com/xsigner/xsigner/plugin"
 )
 
 const sigJob = "arn:aws:signer:us-west-2:111122223333:/signing-jobs/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -57,7 +57,7 @@ type harness struct {
 
 func newHarness(f *fakeRevocation) *harness {
 	h := &harness{fake: f}
-	h.verifier = &Verifier{Connect: func(_ context.Context, _ plugin.VerifyInvocation, region string) (RevocationAPI, error) {
+	h.verifier = &Verifier{Connect: func(_ context.Context, _ invocation.Verify, region string) (RevocationAPI, error) {
 		h.regions = append(h.regions, region)
 		return h.fake, nil
 	}}
@@ -233,7 +233,7 @@ func TestVerifySignatureRejectsMalformedRequests(t *testing.T) {
 				tc.mutate(req)
 			}
 			h := newHarness(&fakeRevocation{})
-			resp, err := h.verifier.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: req, Config: tc.config})
+			resp, err := h.verifier.VerifySignature(context.Background(), invocation.Verify{Request: req, Config: tc.config})
 			wantValidationError(t, err, tc.want...)
 			if resp != nil {
 				t.Error("a response was returned with the error")
@@ -266,7 +266,7 @@ func TestVerifySignatureRunsOnlyRequestedCapabilities(t *testing.T) {
 			req := request(chain)
 			req.TrustPolicy.SignatureVerification = tc.caps
 			h := newHarness(&fakeRevocation{})
-			resp, err := h.verifier.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: req})
+			resp, err := h.verifier.VerifySignature(context.Background(), invocation.Verify{Request: req})
 			if err != nil {
 				t.Fatalf("VerifySignature() = %v", err)
 			}
@@ -309,7 +309,7 @@ func TestVerifySignatureProcessedAttributes(t *testing.T) {
 			req := request(chain)
 			req.Signature.UnprocessedAttributes = tc.unprocessed
 			req.TrustPolicy.SignatureVerification = []proto.Capability{proto.CapabilityTrustedIdentityVerifier}
-			resp, err := newHarness(&fakeRevocation{}).verifier.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: req})
+			resp, err := newHarness(&fakeRevocation{}).verifier.VerifySignature(context.Background(), invocation.Verify{Request: req})
 			if err != nil {
 				t.Fatalf("VerifySignature() = %v", err)
 			}
@@ -341,7 +341,7 @@ func TestVerifySignatureTrustedIdentityOutcome(t *testing.T) {
 			req := request(chain)
 			req.TrustPolicy.TrustedIdentities = tc.identities
 			req.TrustPolicy.SignatureVerification = []proto.Capability{proto.CapabilityTrustedIdentityVerifier}
-			resp, err := newHarness(&fakeRevocation{}).verifier.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: req})
+			resp, err := newHarness(&fakeRevocation{}).verifier.VerifySignature(context.Background(), invocation.Verify{Request: req})
 			if err != nil {
 				t.Fatalf("VerifySignature() = %v", err)
 			}
@@ -366,7 +366,7 @@ func TestVerifySignatureExpiry(t *testing.T) {
 			t.Parallel()
 			req := request(chain)
 			req.Signature.CriticalAttributes.Expiry = expiry
-			if _, err := newHarness(&fakeRevocation{}).verifier.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: req}); err != nil {
+			if _, err := newHarness(&fakeRevocation{}).verifier.VerifySignature(context.Background(), invocation.Verify{Request: req}); err != nil {
 				t.Errorf("VerifySignature(expiry %v) = %v, want it accepted as no expiry", expiry, err)
 			}
 		})
@@ -447,7 +447,7 @@ func TestVerifySignatureRevocation(t *testing.T) {
 			h := newHarness(&fakeRevocation{revoked: tc.revoked, err: tc.err})
 			req := request(chain)
 			req.TrustPolicy.SignatureVerification = []proto.Capability{proto.CapabilityRevocationCheckVerifier}
-			resp, err := h.verifier.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: req, Config: config.Config{Region: "us-west-2"}})
+			resp, err := h.verifier.VerifySignature(context.Background(), invocation.Verify{Request: req, Config: config.Config{Region: "us-west-2"}})
 			if err != nil {
 				t.Fatalf("VerifySignature() = %v", err)
 			}
@@ -488,7 +488,7 @@ func TestVerifySignatureRevocationRegionIsTheSignatures(t *testing.T) {
 	req.Signature.CriticalAttributes.ExtendedAttributes[AttrSigningJob] = "arn:aws:signer:eu-central-1:111122223333:/signing-jobs/j-1"
 	req.TrustPolicy.SignatureVerification = []proto.Capability{proto.CapabilityRevocationCheckVerifier}
 	h := newHarness(&fakeRevocation{})
-	if _, err := h.verifier.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: req}); err != nil {
+	if _, err := h.verifier.VerifySignature(context.Background(), invocation.Verify{Request: req}); err != nil {
 		t.Fatalf("VerifySignature() = %v", err)
 	}
 	if !slices.Equal(h.regions, []string{"eu-central-1"}) {
@@ -499,10 +499,10 @@ func TestVerifySignatureRevocationRegionIsTheSignatures(t *testing.T) {
 func TestVerifySignatureConnectErrorFailsTheRevocationCheck(t *testing.T) {
 	t.Parallel()
 	chain := signingtest.NewAuthority(t).ChainDER()
-	v := &Verifier{Connect: func(context.Context, plugin.VerifyInvocation, string) (RevocationAPI, error) {
+	v := &Verifier{Connect: func(context.Context, invocation.Verify, string) (RevocationAPI, error) {
 		return nil, fmt.Errorf("building client: %w", proto.NewError(proto.ErrorCodeAccessDenied, "assuming role \"arn:aws:iam::111122223333:role/verify\": denied"))
 	}}
-	resp, err := v.VerifySignature(context.Background(), plugin.VerifyInvocation{Request: request(chain)})
+	resp, err := v.VerifySignature(context.Background(), invocation.Verify{Request: request(chain)})
 	if err != nil {
 		t.Fatalf("VerifySignature() = %v, want results", err)
 	}
@@ -517,7 +517,7 @@ func TestVerifySignatureConnectErrorFailsTheRevocationCheck(t *testing.T) {
 
 func TestVerifySignatureWithoutConnect(t *testing.T) {
 	t.Parallel()
-	_, err := (&Verifier{}).VerifySignature(context.Background(), plugin.VerifyInvocation{Request: request(signingtest.NewAuthority(t).ChainDER())})
+	_, err := (&Verifier{}).VerifySignature(context.Background(), invocation.Verify{Request: request(signingtest.NewAuthority(t).ChainDER())})
 	var pe *proto.Error
 	if !errors.As(err, &pe) || pe.ErrCode != proto.ErrorCodeGeneric {
 		t.Errorf("VerifySignature() with no Connect = %v, want ERROR", err)

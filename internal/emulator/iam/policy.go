@@ -101,10 +101,11 @@ var (
 		"Sid": true, "Effect": true, "Principal": true, "NotPrincipal": true, "Action": true,
 		"NotAction": true, "Resource": true, "NotResource": true, "Condition": true,
 	}
-	actionPattern     = regexp.MustCompile(`^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$`)
-	accountIDPattern  = regexp.MustCompile(`^[0-9]{12}$`)
-	servicePattern    = regexp.MustCompile(`^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$`)
-	conditionKeyRegex = regexp.MustCompile(`^[A-Za-z0-9-]+:[A-Za-z0-9_./:-]+$`)
+	actionPattern    = regexp.MustCompile(`^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$`)
+	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	servicePattern   = regexp.MustCompile(`^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$`)
+	// The prefix may be an OIDC provider host and path (token.actions.githubusercontent.com:sub).
+	conditionKeyRegex = regexp.MustCompile(`^[A-Za-z0-9./_-]+:[A-Za-z0-9_./:-]+$`)
 )
 
 // ParsePolicy parses a JSON policy document strictly. Statement may be an

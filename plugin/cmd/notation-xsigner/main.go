@@ -17,9 +17,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	p := plugin.New(
 		plugin.WithName(plugin.NameForExecutable(os.Args[0])),
-		// INTEGRATOR: wire the AWS-backed seams here, e.g.
-		//   plugin.WithEnvelopeGenerator(signing.New(...)),
-		//   plugin.WithSignatureVerifier(verification.New(...)),
 	)
 	code := cli.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, p)
 	stop()
