@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -155,6 +154,3 @@ func (r Result) Failed(t testing.TB) proto.Error {
 	}
 	return e
 }
-
-// Supported reports whether the process-level tests can run here.
-func Supported() bool { return runtime.GOOS == "linux" || runtime.GOOS == "darwin" }
