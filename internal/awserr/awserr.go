@@ -115,6 +115,9 @@ func ToPluginError(err error, hint string) *proto.Error {
 		msg += fmt.Sprintf(" (request id %s)", requestID)
 	}
 	msg = strings.TrimSuffix(msg, ".") + "."
+	if hint == "" {
+		hint = hintOf(err)
+	}
 	if hint != "" {
 		msg += " " + hint
 	}
@@ -142,4 +145,21 @@ func isTimeout(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// hinter is an error that says what the user should check, such as
+// awsclient.AssumeRoleError.
+type hinter interface {
+	Hint() string
+}
+
+// hintOf returns the hint of the first error in err's chain that has one,
+// "" when none has. Without it a failed role assumption would lose its
+// advice (trust policy, external-id) when converted for notation.
+func hintOf(err error) string {
+	var h hinter
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
 }

@@ -323,3 +323,33 @@ func TestNonAWSErrors(t *testing.T) {
 		t.Error("ToPluginError(nil) != nil")
 	}
 }
+
+// hintedError carries its own advice, like awsclient.AssumeRoleError.
+type hintedError struct{ err error }
+
+func (e hintedError) Error() string { return e.err.Error() }
+func (e hintedError) Unwrap() error { return e.err }
+func (e hintedError) Hint() string  { return "hint: check the trust policy" }
+
+func TestHintFromErrorChain(t *testing.T) {
+	t.Parallel()
+	wrapped := fmt.Errorf("connecting: %w", hintedError{errors.New("assume role: denied")})
+	tests := map[string]struct {
+		hint string
+		want string
+	}{
+		"the chain's hint when the caller has none": {"", "AWS call failed: connecting: assume role: denied. hint: check the trust policy"},
+		"the caller's hint wins":                    {"caller hint", "AWS call failed: connecting: assume role: denied. caller hint"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if got := ToPluginError(wrapped, tc.hint).Message; got != tc.want {
+				t.Errorf("message = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if ToPluginError(nil, "x") != nil {
+		t.Error("ToPluginError(nil) != nil")
+	}
+}
