@@ -33,6 +33,16 @@ var codes = map[string]proto.ErrorCode{
 	"SignatureDoesNotMatch":       proto.ErrorCodeAccessDenied,
 	"ExpiredToken":                proto.ErrorCodeAccessDenied,
 	"ExpiredTokenException":       proto.ErrorCodeAccessDenied,
+	// Authentication failures: a wrong secret key, a stale clock or a
+	// missing signature are the caller's credentials being refused, like
+	// UnrecognizedClientException (restJson1 front ends; STS spells some
+	// without the suffix).
+	"InvalidSignatureException":           proto.ErrorCodeAccessDenied,
+	"IncompleteSignature":                 proto.ErrorCodeAccessDenied,
+	"IncompleteSignatureException":        proto.ErrorCodeAccessDenied,
+	"MissingAuthenticationToken":          proto.ErrorCodeAccessDenied,
+	"MissingAuthenticationTokenException": proto.ErrorCodeAccessDenied,
+	"RequestExpired":                      proto.ErrorCodeAccessDenied,
 
 	// The Signer guide documents ThrottlingException; the Signer model lists
 	// TooManyRequestsException for SignPayload; STS uses Throttling.

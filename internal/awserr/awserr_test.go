@@ -62,20 +62,23 @@ func TestSignerErrorCodes(t *testing.T) {
 		errType string
 		want    proto.ErrorCode
 	}{
-		"AccessDeniedException":       {403, "AccessDeniedException", proto.ErrorCodeAccessDenied},
-		"UnrecognizedClientException": {403, "UnrecognizedClientException", proto.ErrorCodeAccessDenied},
-		"ExpiredTokenException":       {403, "ExpiredTokenException", proto.ErrorCodeAccessDenied},
-		"ThrottlingException":         {429, "ThrottlingException", proto.ErrorCodeThrottled},
-		"TooManyRequestsException":    {429, "TooManyRequestsException", proto.ErrorCodeThrottled},
-		"RequestTimeoutException":     {408, "RequestTimeoutException", proto.ErrorCodeTimeout},
-		"ValidationException":         {400, "ValidationException", proto.ErrorCodeValidation},
-		"ResourceNotFoundException":   {404, "ResourceNotFoundException", proto.ErrorCodeValidation},
-		"NotFoundException":           {404, "NotFoundException", proto.ErrorCodeValidation},
-		"BadRequestException":         {400, "BadRequestException", proto.ErrorCodeValidation},
-		"InternalServiceError":        {500, "InternalServiceErrorException", proto.ErrorCodeGeneric},
-		"ServiceLimitExceeded":        {402, "ServiceLimitExceededException", proto.ErrorCodeGeneric},
-		"unknown code":                {400, "SomethingNewException", proto.ErrorCodeGeneric},
-		"sanitized code with URI":     {403, "AccessDeniedException:http://internal.amazon.com/coral/", proto.ErrorCodeAccessDenied},
+		"AccessDeniedException":               {403, "AccessDeniedException", proto.ErrorCodeAccessDenied},
+		"UnrecognizedClientException":         {403, "UnrecognizedClientException", proto.ErrorCodeAccessDenied},
+		"ExpiredTokenException":               {403, "ExpiredTokenException", proto.ErrorCodeAccessDenied},
+		"InvalidSignatureException":           {403, "InvalidSignatureException", proto.ErrorCodeAccessDenied},
+		"IncompleteSignatureException":        {403, "IncompleteSignatureException", proto.ErrorCodeAccessDenied},
+		"MissingAuthenticationTokenException": {403, "MissingAuthenticationTokenException", proto.ErrorCodeAccessDenied},
+		"ThrottlingException":                 {429, "ThrottlingException", proto.ErrorCodeThrottled},
+		"TooManyRequestsException":            {429, "TooManyRequestsException", proto.ErrorCodeThrottled},
+		"RequestTimeoutException":             {408, "RequestTimeoutException", proto.ErrorCodeTimeout},
+		"ValidationException":                 {400, "ValidationException", proto.ErrorCodeValidation},
+		"ResourceNotFoundException":           {404, "ResourceNotFoundException", proto.ErrorCodeValidation},
+		"NotFoundException":                   {404, "NotFoundException", proto.ErrorCodeValidation},
+		"BadRequestException":                 {400, "BadRequestException", proto.ErrorCodeValidation},
+		"InternalServiceError":                {500, "InternalServiceErrorException", proto.ErrorCodeGeneric},
+		"ServiceLimitExceeded":                {402, "ServiceLimitExceededException", proto.ErrorCodeGeneric},
+		"unknown code":                        {400, "SomethingNewException", proto.ErrorCodeGeneric},
+		"sanitized code with URI":             {403, "AccessDeniedException:http://internal.amazon.com/coral/", proto.ErrorCodeAccessDenied},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -110,14 +113,16 @@ func TestSTSErrorCodes(t *testing.T) {
 		code   string
 		want   proto.ErrorCode
 	}{
-		"AccessDenied":          {403, "AccessDenied", proto.ErrorCodeAccessDenied},
-		"InvalidClientTokenId":  {403, "InvalidClientTokenId", proto.ErrorCodeAccessDenied},
-		"SignatureDoesNotMatch": {403, "SignatureDoesNotMatch", proto.ErrorCodeAccessDenied},
-		"ExpiredToken":          {400, "ExpiredToken", proto.ErrorCodeAccessDenied},
-		"Throttling":            {400, "Throttling", proto.ErrorCodeThrottled},
-		"RequestTimeout":        {400, "RequestTimeout", proto.ErrorCodeTimeout},
-		"ValidationError":       {400, "ValidationError", proto.ErrorCodeValidation},
-		"MalformedPolicy":       {400, "MalformedPolicyDocument", proto.ErrorCodeGeneric},
+		"AccessDenied":               {403, "AccessDenied", proto.ErrorCodeAccessDenied},
+		"InvalidClientTokenId":       {403, "InvalidClientTokenId", proto.ErrorCodeAccessDenied},
+		"SignatureDoesNotMatch":      {403, "SignatureDoesNotMatch", proto.ErrorCodeAccessDenied},
+		"ExpiredToken":               {400, "ExpiredToken", proto.ErrorCodeAccessDenied},
+		"IncompleteSignature":        {400, "IncompleteSignature", proto.ErrorCodeAccessDenied},
+		"MissingAuthenticationToken": {403, "MissingAuthenticationToken", proto.ErrorCodeAccessDenied},
+		"Throttling":                 {400, "Throttling", proto.ErrorCodeThrottled},
+		"RequestTimeout":             {400, "RequestTimeout", proto.ErrorCodeTimeout},
+		"ValidationError":            {400, "ValidationError", proto.ErrorCodeValidation},
+		"MalformedPolicy":            {400, "MalformedPolicyDocument", proto.ErrorCodeGeneric},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

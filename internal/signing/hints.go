@@ -68,6 +68,21 @@ func notFoundHint(key arn.SigningProfile, region string) string {
 		"and that aws-region (if set) is the profile's region.", key.Name, key.Account, region, key.String())
 }
 
+// credentialsHint explains a SignPayload refused before authorization: the
+// credentials themselves were not accepted.
+func credentialsHint(code string, roleARNs []string) string {
+	if len(roleARNs) > 0 {
+		return fmt.Sprintf("AWS Signer did not accept the session credentials of role %q (%s). "+
+			"Check that signer-endpoint-url and sts-endpoint-url belong to the same AWS partition and that the system clock is correct.",
+			roleARNs[len(roleARNs)-1], code)
+	}
+	if code == "ExpiredTokenException" {
+		return "The base AWS credentials have expired: refresh them (e.g. aws sso login, or a new CodeBuild role session) and retry."
+	}
+	return "AWS Signer did not accept the base AWS credentials: check that the access key exists and is active, " +
+		"that its secret key is the right one (environment, aws-profile, shared credentials file) and that the system clock is correct."
+}
+
 // accountOf returns the account field of an ARN such as
 // arn:aws:sts::111122223333:assumed-role/R/S, or "" when s is no ARN.
 func accountOf(s string) string {

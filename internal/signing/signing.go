@@ -118,6 +118,9 @@ func signPayloadHint(ctx context.Context, err error, client Client, inv invocati
 		return accessDeniedHint(client.CallerARN(ctx), inv.Key, inv.Config.RoleARNs)
 	case "ResourceNotFoundException", "NotFoundException":
 		return notFoundHint(inv.Key, inv.Region)
+	case "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+		"MissingAuthenticationTokenException", "ExpiredTokenException":
+		return credentialsHint(apiErr.ErrorCode(), inv.Config.RoleARNs)
 	}
 	return ""
 }

@@ -465,6 +465,25 @@ func TestGenerateEnvelopeAWSErrors(t *testing.T) {
 			code:  proto.ErrorCodeValidation,
 			want:  []string{"req-6", `"Prod_Images"`, "account 111122223333", "region us-west-2", "Active"},
 		},
+		"base credentials refused": {
+			keyID: profileARN,
+			err:   apiError(403, "req-8", &smithy.GenericAPIError{Code: "InvalidSignatureException", Message: "The request signature we calculated does not match"}),
+			code:  proto.ErrorCodeAccessDenied,
+			want:  []string{"req-8", "InvalidSignatureException", "base AWS credentials", "secret key"},
+		},
+		"base credentials expired": {
+			keyID: profileARN,
+			err:   apiError(403, "req-9", &smithy.GenericAPIError{Code: "ExpiredTokenException", Message: "expired"}),
+			code:  proto.ErrorCodeAccessDenied,
+			want:  []string{"req-9", "have expired", "refresh them"},
+		},
+		"role session refused": {
+			keyID: profileARN,
+			roles: []string{"arn:aws:iam::111122223333:role/signer"},
+			err:   apiError(403, "req-10", &smithy.GenericAPIError{Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}),
+			code:  proto.ErrorCodeAccessDenied,
+			want:  []string{"req-10", `role "arn:aws:iam::111122223333:role/signer"`, "sts-endpoint-url"},
+		},
 		"throttled": {
 			keyID: profileARN,
 			err:   apiError(429, "req-7", &types.TooManyRequestsException{Message: ptr("slow down")}),
