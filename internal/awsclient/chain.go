@@ -229,6 +229,10 @@ func (e *AssumeRoleError) Hint() string {
 	switch apiErr.ErrorCode() {
 	case "AccessDenied", "AccessDeniedException":
 		h := fmt.Sprintf("hint: the trust policy of role %q must allow %s to call sts:AssumeRole, and %s's own IAM policy must allow sts:AssumeRole on that role", e.RoleARN, caller, caller)
+		if e.Hops > 1 {
+			// In a chain, say which link broke: the message names only the role.
+			h = fmt.Sprintf("hint: role %q is hop %d of %d of role-arn; ", e.RoleARN, e.Hop, e.Hops) + strings.TrimPrefix(h, "hint: ")
+		}
 		if e.ExternalIDSent {
 			h += "; check that external-id matches the trust policy's sts:ExternalId condition"
 		} else if e.Hop == e.Hops {
