@@ -116,7 +116,13 @@ func ToPluginError(err error, hint string) *proto.Error {
 		}
 	case isTimeout(err):
 		code = proto.ErrorCodeTimeout
-		msg = what + " timed out: " + inner.Error()
+		detail := inner.Error()
+		if opErr != nil && errors.Is(err, context.DeadlineExceeded) {
+			// The SDK's text here is transport noise ("https response error
+			// StatusCode: 0, RequestID: , canceled, context deadline exceeded").
+			detail = "no answer before the deadline (context deadline exceeded)"
+		}
+		msg = what + " timed out: " + detail
 	default:
 		code = proto.ErrorCodeGeneric
 		msg = what + " failed: " + inner.Error()

@@ -1,10 +1,13 @@
 package signing
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/xsigner/xsigner/internal/arn"
+	"github.com/xsigner/xsigner/internal/invocation"
 )
 
 // accessDeniedHint explains, for a SignPayload AccessDenied, who called, on
@@ -66,6 +69,21 @@ func notFoundHint(key arn.SigningProfile, region string) string {
 	return fmt.Sprintf("AWS Signer found no usable signing profile %q owned by account %s in region %s. "+
 		"Check the profile name and owner in the key id %q, that the profile exists in that region and is Active (not canceled or revoked), "+
 		"and that aws-region (if set) is the profile's region.", key.Name, key.Account, region, key.String())
+}
+
+// deadlineHint explains a call cut short by the command's deadline, or
+// returns "" when ctx has not run out.
+func deadlineHint(ctx context.Context, inv invocation.Sign) string {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ""
+	}
+	limit := "the command's deadline"
+	if d := inv.Config.Timeout; d > 0 {
+		limit = fmt.Sprintf("the command's deadline of %s", d)
+	}
+	return fmt.Sprintf("AWS did not answer within %s (retries included). "+
+		"Check that the AWS endpoints are reachable from here (proxy, VPC endpoints, signer-endpoint-url, sts-endpoint-url), "+
+		"or raise the deadline with pluginConfig timeout (e.g. --plugin-config timeout=2m) or XSIGNER_TIMEOUT.", limit)
 }
 
 // credentialsHint explains a SignPayload refused before authorization: the

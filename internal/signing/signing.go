@@ -57,7 +57,7 @@ func (g *Generator) GenerateEnvelope(ctx context.Context, inv invocation.Sign) (
 	}
 	client, err := g.Connect(ctx, inv)
 	if err != nil {
-		return nil, awserr.ToPluginError(err, "")
+		return nil, awserr.ToPluginError(err, deadlineHint(ctx, inv))
 	}
 	out, err := client.SignPayload(ctx, &signer.SignPayloadInput{
 		ProfileName:   &inv.Key.Name,
@@ -66,7 +66,11 @@ func (g *Generator) GenerateEnvelope(ctx context.Context, inv invocation.Sign) (
 		PayloadFormat: &req.PayloadType,
 	})
 	if err != nil {
-		return nil, awserr.ToPluginError(err, signPayloadHint(ctx, err, client, inv))
+		hint := deadlineHint(ctx, inv)
+		if hint == "" {
+			hint = signPayloadHint(ctx, err, client, inv)
+		}
+		return nil, awserr.ToPluginError(err, hint)
 	}
 	if out == nil || len(out.Signature) == 0 {
 		return nil, proto.NewGenericError("AWS Signer SignPayload returned no signature envelope; refusing to continue. " +

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/signer"
@@ -546,5 +547,40 @@ func TestNewClient(t *testing.T) {
 	}
 	if got := NewClient(f, nil).CallerARN(context.Background()); got != "" {
 		t.Errorf("CallerARN() without a function = %q, want \"\"", got)
+	}
+}
+
+// TestGenerateEnvelopeDeadlineHint: when the command's deadline has run out,
+// the TIMEOUT names the configured timeout and how to raise it, whether
+// Connect (the role chain) or SignPayload ran out of time.
+func TestGenerateEnvelopeDeadlineHint(t *testing.T) {
+	t.Parallel()
+	deadline := &smithy.OperationError{ServiceID: "signer", OperationName: "SignPayload", Err: context.DeadlineExceeded}
+	assume := &smithy.OperationError{ServiceID: "sts", OperationName: "AssumeRole", Err: context.DeadlineExceeded}
+	tests := map[string]struct {
+		gen  func() *Generator
+		want []string
+	}{
+		"SignPayload": {
+			gen:  func() *Generator { return generator(&fakeSigner{err: deadline}) },
+			want: []string{"AWS Signer SignPayload timed out", "deadline of 2s", "timeout=", "XSIGNER_TIMEOUT"},
+		},
+		"Connect": {
+			gen: func() *Generator {
+				return &Generator{Connect: func(context.Context, invocation.Sign) (Client, error) { return nil, assume }}
+			},
+			want: []string{"AWS STS AssumeRole timed out", "deadline of 2s", "timeout="},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			defer cancel()
+			inv := newInvocation(t, profileARN, nil)
+			inv.Config = config.Config{Timeout: 2 * time.Second}
+			_, err := tc.gen().GenerateEnvelope(ctx, inv)
+			wantProtoError(t, err, proto.ErrorCodeTimeout, tc.want...)
+		})
 	}
 }

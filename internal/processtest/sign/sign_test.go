@@ -536,7 +536,7 @@ func TestSignFailures(t *testing.T) {
 			cfg:      []string{"timeout=2s"},
 			fault:    &emulator.Fault{Service: "signer", Operation: "SignPayload", Hang: true},
 			wantCode: proto.ErrorCodeTimeout,
-			wantIn:   []string{"SignPayload"},
+			wantIn:   []string{"AWS Signer SignPayload timed out", "deadline of 2s", "timeout="},
 		},
 		{
 			name:     "hung AssumeRole",
@@ -545,7 +545,7 @@ func TestSignFailures(t *testing.T) {
 			cfg:      []string{"timeout=2s", "role-arn=" + directRole},
 			fault:    &emulator.Fault{Service: "sts", Operation: "AssumeRole", Hang: true},
 			wantCode: proto.ErrorCodeTimeout,
-			wantIn:   []string{"AssumeRole"},
+			wantIn:   []string{"AWS STS AssumeRole timed out", "deadline of 2s", "timeout="},
 		},
 		{
 			name:     "wrong secret key",
@@ -573,6 +573,7 @@ func TestSignFailures(t *testing.T) {
 				tc.mutate(req)
 			}
 			e := f.run(t, req).Failed(t)
+			t.Logf("%s: %s", e.ErrCode, e.Message)
 			if e.ErrCode != tc.wantCode {
 				t.Errorf("code %s, want %s: %s", e.ErrCode, tc.wantCode, e.Message)
 			}
