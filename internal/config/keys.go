@@ -69,14 +69,14 @@ var Keys = []Key{
 		Env:     "XSIGNER_ROLE_SESSION_NAME",
 		Doc:     "Session name of the assumed roles (shows in CloudTrail): 2-64 characters of letters, digits and +=,.@-_.",
 		Example: "ci-build-42",
-		Default: "xsigner-<unix time>",
+		Default: "CODEBUILD_BUILD_ID made valid (in CodeBuild), else xsigner-<host>-<pid>",
 	},
 	{
 		Name:    KeyRoleDuration,
 		Env:     "XSIGNER_ROLE_DURATION",
 		Doc:     "Requested session duration of the assumed roles, a Go duration between 15m and 12h (role chaining caps it at 1h).",
 		Example: "1h",
-		Default: "1h (the STS default)",
+		Default: "15m (the STS minimum: short-lived credentials, reused through the credential cache)",
 	},
 	{
 		Name:    KeySignerEndpointURL,
