@@ -162,6 +162,14 @@ func TestAssumeRoleErrorHint(t *testing.T) {
 			err:  AssumeRoleError{RoleARN: "r", Hop: 1, Hops: 1, Region: "ap-east-1", Err: apiErr("RegionDisabledException", "off")},
 			want: []string{`region "ap-east-1"`, "sts-endpoint-url"},
 		},
+		"other codes name the role and hop": {
+			err:  AssumeRoleError{RoleARN: "arn:aws:iam::1:role/r", Hop: 2, Hops: 3, Err: apiErr("InternalFailure", "oops")},
+			want: []string{`assuming role "arn:aws:iam::1:role/r"`, "hop 2 of 3"},
+		},
+		"region disabled names the role": {
+			err:  AssumeRoleError{RoleARN: "arn:aws:iam::1:role/r", Hop: 1, Hops: 1, Region: "ap-east-1", Err: apiErr("RegionDisabledException", "off")},
+			want: []string{`assuming role "arn:aws:iam::1:role/r"`, `region "ap-east-1"`},
+		},
 		"not an API error": {
 			err:      AssumeRoleError{RoleARN: "r", Hop: 1, Hops: 1, Err: context.DeadlineExceeded},
 			wantNone: true,

@@ -215,13 +215,26 @@ func (e *AssumeRoleError) Error() string {
 
 func (e *AssumeRoleError) Unwrap() error { return e.Err }
 
-// Hint says what to check for the error's AWS error code ("" when there is
-// no specific advice).
+// Hint says what to check for the error's AWS error code, naming the role
+// (protocol errors carry the AWS message, which may not name it); "" when the
+// error is no AWS error.
 func (e *AssumeRoleError) Hint() string {
 	var apiErr smithy.APIError
 	if !errors.As(e.Err, &apiErr) {
 		return ""
 	}
+	h := e.codeHint(apiErr)
+	if strings.Contains(h, e.RoleARN) {
+		return h
+	}
+	where := fmt.Sprintf("hint: this happened assuming role %q (hop %d of %d of role-arn)", e.RoleARN, e.Hop, e.Hops)
+	if h == "" {
+		return where
+	}
+	return where + "; " + strings.TrimPrefix(h, "hint: ")
+}
+
+func (e *AssumeRoleError) codeHint(apiErr smithy.APIError) string {
 	caller := "the calling identity"
 	if e.Caller != "" {
 		caller = strconv.Quote(e.Caller)
@@ -241,7 +254,7 @@ func (e *AssumeRoleError) Hint() string {
 		return h
 	case "ValidationError":
 		if strings.Contains(apiErr.ErrorMessage(), "Duration") {
-			return fmt.Sprintf("hint: lower role-duration (requested %s): role chaining caps sessions at 1h and each role's MaxSessionDuration caps the rest", e.Duration)
+			return fmt.Sprintf("hint: lower role-duration (requested %s) or raise the MaxSessionDuration of role %q: role chaining caps sessions at 1h and each role's MaxSessionDuration caps the rest", e.Duration, e.RoleARN)
 		}
 	case "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException":
 		if e.Hop == 1 {
