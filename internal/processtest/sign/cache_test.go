@@ -253,3 +253,48 @@ func TestCredentialCacheExpiry(t *testing.T) {
 		})
 	}
 }
+
+// TestRoleSessionNameAndDuration checks what the role chain asks STS for, as
+// AWS sees it: the session name in the assumed-role ARN that calls Signer,
+// and the requested duration in the expiry of the cached credentials.
+func TestRoleSessionNameAndDuration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		env          []string
+		cfg          []string
+		wantSession  string // prefix of the session name
+		wantDuration time.Duration
+	}{
+		{"defaults", nil, nil, "xsigner-", 15 * time.Minute},
+		{"CODEBUILD_BUILD_ID", []string{"CODEBUILD_BUILD_ID=release-build:4f2a 9c"}, nil, "release-build-4f2a-9c", 15 * time.Minute},
+		{"role-session-name and role-duration", []string{"CODEBUILD_BUILD_ID=ignored:1"}, []string{"role-session-name=ci-build-42", "role-duration=45m"}, "ci-build-42", 45 * time.Minute},
+		{"role-duration over the chaining cap", nil, []string{"role-duration=2h"}, "xsigner-", time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, world, ciUser)
+			f.env = append(f.env, tc.env...)
+			before := time.Now()
+			f.sign(t, request(t, releaseProfile, artifact(nil), f.chainConfig(tc.cfg...)))
+			calls := f.emu.Calls()
+			last := calls[len(calls)-1]
+			if want := assumedRole(acctA, "xsigner-signer") + tc.wantSession; last.Operation != "SignPayload" || !strings.HasPrefix(last.Caller, want) {
+				t.Errorf("Signer was called as %q, want %q...:%s", last.Caller, want, journal(calls))
+			}
+			entries := cacheEntries(t, f.cacheDir)
+			if len(entries) != 1 {
+				t.Fatalf("%d cache entries, want 1", len(entries))
+			}
+			var e struct{ Expires time.Time }
+			if err := json.Unmarshal(readFile(t, entries[0]), &e); err != nil {
+				t.Fatal(err)
+			}
+			// STS expiry has whole seconds; allow for them and the run time.
+			if lo, hi := before.Add(tc.wantDuration-2*time.Second), time.Now().Add(tc.wantDuration+time.Second); e.Expires.Before(lo) || e.Expires.After(hi) {
+				t.Errorf("credentials expire %s after the sign, want %s", e.Expires.Sub(before).Round(time.Second), tc.wantDuration)
+			}
+		})
+	}
+}

@@ -463,6 +463,14 @@ func TestSignFailures(t *testing.T) {
 			wantIn:   []string{ciUserARN, lockedProfile, "identity policy", "add-profile-permission", "role-arn"},
 		},
 		{
+			name:     "role-duration over the role's MaxSessionDuration",
+			base:     ciUser,
+			keyID:    releaseProfile,
+			cfg:      []string{"role-arn=" + directRole, "role-duration=12h"},
+			wantCode: proto.ErrorCodeValidation,
+			wantIn:   []string{"MaxSessionDuration", "lower role-duration", directRole},
+		},
+		{
 			name:     "unknown signing profile",
 			base:     releaser,
 			keyID:    missingProfile,

@@ -16,7 +16,7 @@ package sign_test
 //	  profile locked_signer   no permissions: nobody outside account A may sign
 //	account B 222222222222 (the CI account)
 //	  user ci              may assume codebuild-ci and A's roles, may sign with shared_signer and locked_signer
-//	  role codebuild-ci    trusts ci; may assume xsigner-signer and chain-noext, sign with release_signer
+//	  role codebuild-ci    trusts ci, sessions up to 2h; may assume xsigner-signer and chain-noext, sign with release_signer
 const (
 	region = "us-west-2"
 	acctA  = "111111111111"
@@ -119,6 +119,7 @@ const world = `{
       },
       "roles": {
         "codebuild-ci": {
+          "maxSessionDuration": 7200,
           "trustPolicy": {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:user/ci"}, "Action": "sts:AssumeRole"
           }]},
