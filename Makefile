@@ -87,8 +87,8 @@ install: build ## Install bin/notation-xsigner into notation's plugin directory 
 tools: ## Install the e2e tools (notation, oras, registry) into .tools/bin
 	bash internal/tools/install-tools.sh
 
-demo: ## Sign and verify an image against the emulator, offline (issue #6)
-	@echo "demo: not yet implemented (issue #6)"
+demo: build tools ## Offline walk-through: sign across accounts, verify, revoke, verify refused (internal/demo/demo.sh)
+	@bash internal/demo/demo.sh
 
 clean: ## Delete build outputs (bin/, dist/ archives) by name
 	rm -f bin/notation-xsigner bin/xsigner-emulator bin/aws-alias/notation-$(AWS_ALIAS)
