@@ -63,7 +63,7 @@ func CheckEnvelope(envelope, payload []byte, key arn.SigningProfile) *proto.Erro
 
 func refuse(format string, args ...any) *proto.Error {
 	return proto.NewGenericError("AWS Signer returned a signature envelope that xsigner refuses to pass on: " +
-		fmt.Sprintf(format, args...) + ". Nothing was signed; retry, and report it to AWS if it persists.")
+		fmt.Sprintf(format, args...) + ". No signature was handed to notation; retry, and report it to AWS if it persists.")
 }
 
 // samePayload reports how the signed payload differs from the requested one,

@@ -298,3 +298,52 @@ func TestRoleSessionNameAndDuration(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialCacheUntrustedDirectory: a cache directory the plugin must
+// not trust (open to others, or a symlink) is not used; signing still works,
+// with one chain per process and nothing written there.
+func TestCredentialCacheUntrustedDirectory(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+	}{
+		{"open to others", func(t *testing.T, dir string) {
+			if err := os.MkdirAll(dir, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a symlink", func(t *testing.T, dir string) {
+			target := t.TempDir()
+			if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, dir); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, world, ciUser)
+			tc.setup(t, f.cacheDir)
+			for i := 0; i < 2; i++ {
+				f.sign(t, request(t, releaseProfile, artifact(nil), f.chainConfig()))
+			}
+			if got := count(f.emu.Calls(), "AssumeRole"); got != 4 {
+				t.Errorf("%d AssumeRole calls, want 4 (no cache)", got)
+			}
+			des, err := os.ReadDir(f.cacheDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(des) != 0 {
+				t.Errorf("the plugin wrote %d files into an untrusted cache directory", len(des))
+			}
+		})
+	}
+}
