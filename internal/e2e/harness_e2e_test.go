@@ -3,12 +3,15 @@
 package e2e
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xsigner/xsigner/internal/e2e/harness"
+	"github.com/xsigner/xsigner/internal/emulator"
 )
 
 // TestHarnessLocalKeySignVerify proves the harness with notation's own test
@@ -71,5 +74,38 @@ func assertContains(t *testing.T, what, got, want string) {
 	t.Helper()
 	if !strings.Contains(got, want) {
 		t.Errorf("%s lacks %q:\n%s", what, want, got)
+	}
+}
+
+// TestHarnessEmulator starts the emulator binary, reads its admin API, and
+// checks that the process and its port are gone once its test has ended.
+func TestHarnessEmulator(t *testing.T) {
+	t.Parallel()
+	var emu *harness.Emulator
+	t.Run("admin API", func(t *testing.T) {
+		emu = harness.StartEmulator(t, emulator.ExampleWorldTwoAccounts())
+		if calls := emu.Calls(t); len(calls) != 0 {
+			t.Errorf("a fresh emulator journalled %d calls: %+v", len(calls), calls)
+		}
+		block, _ := pem.Decode(emu.CAPEM(t))
+		if block == nil {
+			t.Fatal("ca.pem is not PEM")
+		}
+		root, err := x509.ParseCertificate(block.Bytes)
+		if err != nil || !root.IsCA {
+			t.Fatalf("ca.pem is not a CA certificate: %v", err)
+		}
+		emu.RevokeCertificate(t, strings.Repeat("ab", 96))
+	})
+	if emu == nil {
+		t.Fatal("the subtest did not start an emulator")
+	}
+	if !emu.Process.Exited() || !emu.Process.GroupGone() {
+		t.Errorf("emulator (pid %d) still running after its test ended", emu.Process.Pid())
+	}
+	host := strings.TrimPrefix(emu.URL, "http://")
+	if conn, err := net.DialTimeout("tcp", host, time.Second); err == nil {
+		conn.Close()
+		t.Errorf("emulator port %s still accepts connections after its test ended", host)
 	}
 }

@@ -13,6 +13,9 @@
 //     group in t.Cleanup.
 //   - [StartRegistry] runs a registry with in-memory storage on a free
 //     loopback port.
+//   - [StartEmulator] runs bin/xsigner-emulator with a world file on a free
+//     loopback port and reads its admin API: the journal of calls, the root
+//     CA (for a signingAuthority trust store) and certificate revocation.
 //   - [NewEnv] gives each test its own notation configuration, cache, HOME and
 //     docker config, and a minimal environment that inherits nothing (no AWS_*
 //     or XSIGNER_* variables leak in from the caller).
