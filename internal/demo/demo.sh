@@ -256,6 +256,9 @@ sed 's/^/    /' "${work}/trustpolicy.json"
 run notation policy import "${work}/trustpolicy.json"
 
 step "Verify: trusted identity, and revocation checked with AWS Signer (GetRevocationStatus)"
+say "notation runs the plugin the signature names, ${aws_plugin_name} (xsigner)."
+say "It checks the profile ARN against trustedIdentities and calls GetRevocationStatus"
+say "as role codebuild-ci (user ci itself may only assume roles)."
 verify=(notation verify --insecure-registry
 	--plugin-config "role-arn=${ci_role_arn}"
 	--plugin-config "sts-endpoint-url=${emulator}"
