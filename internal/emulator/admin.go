@@ -14,7 +14,7 @@ import (
 //
 //	GET  /_xsigner/calls                 the journal, JSON array of Call
 //	POST /_xsigner/faults                add a Fault (JSON object)
-//	POST /_xsigner/reset                 clear journal, faults and sessions; Signer state back to the world file
+//	POST /_xsigner/reset                 clear journal, faults, sessions and ECR tokens; Signer state back to the world file
 //	GET  /_xsigner/ca.pem                the root CA certificate (PEM)
 //	POST /_xsigner/error-message-field   {"field":"message"|"Message"}
 //	POST /_xsigner/web-identity-token    {"issuer","subject","audience","ttlSeconds"} → {"token"}
@@ -113,6 +113,7 @@ func (e *Emulator) Reset() error {
 		e.faults = append(e.faults, &f)
 	}
 	e.sessions = map[string]*session{}
+	e.ecrTokens = map[string]*ecrToken{}
 	e.messageField = e.world.ErrorMessageField
 	if e.messageField == "" {
 		e.messageField = "message"

@@ -13,7 +13,7 @@ import (
 // Faults apply after authentication, in the order they were added; a call
 // consumes at most one fault.
 type Fault struct {
-	// Service: "sts", "signer" or "" (any).
+	// Service: "sts", "signer", "ecr" (the ECR API, not the registry) or "" (any).
 	Service string `json:"service,omitempty"`
 	// Operation, e.g. "SignPayload"; "" matches any operation.
 	Operation string `json:"operation,omitempty"`
@@ -44,9 +44,9 @@ var tampers = map[string]authority.Tamper{
 
 func (f *Fault) validate() error {
 	switch f.Service {
-	case "", "sts", "signer":
+	case "", "sts", "signer", "ecr":
 	default:
-		return fmt.Errorf("service %q must be \"sts\", \"signer\" or empty", f.Service)
+		return fmt.Errorf("service %q must be \"sts\", \"signer\", \"ecr\" or empty", f.Service)
 	}
 	if f.Count < 0 {
 		return fmt.Errorf("count %d must not be negative", f.Count)

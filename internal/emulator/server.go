@@ -1,5 +1,7 @@
 // Package emulator is xsigner-emulator: an offline, wire-faithful emulator of
-// AWS STS (awsQuery, XML) and AWS Signer (restJson1) on one HTTP server. It
+// AWS STS (awsQuery, XML), AWS Signer (restJson1), Amazon ECR (awsJson1_1:
+// GetAuthorizationToken, DescribeImages, BatchGetImage) and an ECR private
+// registry's OCI endpoint (/v2/, see registry.go) on one HTTP server. It
 // verifies SigV4 signatures (package sigv4), evaluates real IAM policy
 // documents (package iam) and really signs Notary JWS envelopes (package
 // authority). Wire shapes follow aws.md of the project research; where AWS
@@ -9,17 +11,18 @@
 // # Routing
 //
 // Requests under /_xsigner/ are the admin API (loopback callers only, see
-// admin.go). Every other request is STS or Signer, chosen by the service in
-// the SigV4 credential scope; unsigned requests are routed by path (POST / is
-// STS). The Host header is ignored, so the verification./data- host prefixes
+// admin.go); requests under /v2/ are the registry (ECR token in HTTP Basic
+// auth; image content lives in Options.RegistryUpstream). Every other request
+// is STS, Signer or ECR, chosen by the service in the SigV4 credential scope;
+// unsigned requests are routed by X-Amz-Target (ECR) or path (POST / is STS). The Host header is ignored, so the verification./data- host prefixes
 // the Signer SDK adds for GetRevocationStatus work. Signer state is per
 // (account, region), the region being the credential-scope region.
 //
 // # Clients
 //
-// Point SDKs and the AWS CLI at the base URL with AWS_ENDPOINT_URL_STS and
-// AWS_ENDPOINT_URL_SIGNER (or BaseEndpoint), give them a user's keys from the
-// world file (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and a region
+// Point SDKs and the AWS CLI at the base URL with AWS_ENDPOINT_URL_STS,
+// AWS_ENDPOINT_URL_SIGNER and AWS_ENDPOINT_URL_ECR (or BaseEndpoint), give
+// them a user's keys from the world file (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and a region
 // (AWS_REGION). For GetRevocationStatus either disable the endpoint host
 // prefix (smithyhttp.DisableEndpointHostPrefix) or use a dialer that sends
 // data-127.0.0.1 / verification.127.0.0.1 to the emulator.
@@ -30,7 +33,9 @@
 // ValidationError, since ignoring them would grant more than AWS); Signer
 // operations other than the ten listed in signer.go (StartSigningJob,
 // ListSigningJobs, tags, platforms) answer UnknownOperationException;
-// pagination (ListProfilePermissions returns everything); service quotas
+// pagination (ListProfilePermissions and DescribeImages return everything);
+// ECR operations other than the three above, untagged images in a
+// DescribeImages without imageIds, scanning and lifecycle; service quotas
 // (ServiceLimitExceededException, throttling) except through faults; SCPs and
 // permission boundaries. Web identity signing keys live in memory only.
 package emulator
@@ -70,16 +75,22 @@ type Options struct {
 	// times. nil means time.Now. SigV4 request freshness is always checked
 	// against the wall clock, because SDK clients sign with theirs.
 	Now func() time.Time
-	// Log, when set, receives one line per STS/Signer call (no secrets).
+	// Log, when set, receives one line per STS/Signer/ECR/registry call (no
+	// secrets).
 	Log io.Writer
+	// RegistryUpstream is the base URL (http://127.0.0.1:5000) of a real
+	// OCI distribution registry that stores the images of the emulated ECR
+	// repositories (registry.go). Empty means repositories look empty and
+	// the /v2/ endpoint answers 503 after authorizing.
+	RegistryUpstream string
 }
 
 // Call is one journal entry: an STS or Signer request and its outcome.
 type Call struct {
 	Time      time.Time `json:"time"`
 	RequestID string    `json:"requestId"`
-	Service   string    `json:"service"`   // "sts" or "signer"
-	Operation string    `json:"operation"` // e.g. "AssumeRole", "SignPayload"; "" when not recognised
+	Service   string    `json:"service"`   // "sts", "signer", "ecr" or "registry"
+	Operation string    `json:"operation"` // e.g. "AssumeRole", "SignPayload"; for "registry" the IAM actions, e.g. "ecr:PutImage"; "" when not recognised
 	Caller    string    `json:"caller,omitempty"`
 	Region    string    `json:"region,omitempty"`
 	Status    int       `json:"status"`
@@ -98,6 +109,10 @@ type Emulator struct {
 	userKeys map[string]*userKey  // access key id → user
 	roles    map[string]*roleInfo // role ARN → role
 	oidc     map[string]*oidcProvider
+	repos    map[string]*repoInfo // repoKey → repository
+
+	upstream       *url.URL // nil without Options.RegistryUpstream
+	upstreamClient *http.Client
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -108,6 +123,8 @@ type Emulator struct {
 	faults       []*Fault
 	calls        []Call
 	messageField string
+	ecrTokens    map[string]*ecrToken // ECR authorization token password → token
+	pushed       map[string]time.Time // <upstream repository>@<digest> → push time
 }
 
 type userKey struct {
@@ -166,7 +183,9 @@ func New(w *World, opts Options) (*Emulator, error) {
 		world: w, opts: opts, now: now,
 		userKeys: map[string]*userKey{}, roles: map[string]*roleInfo{}, oidc: map[string]*oidcProvider{},
 		sessions: map[string]*session{}, done: make(chan struct{}),
-		messageField: w.ErrorMessageField,
+		repos: map[string]*repoInfo{}, ecrTokens: map[string]*ecrToken{}, pushed: map[string]time.Time{},
+		upstreamClient: newUpstreamClient(),
+		messageField:   w.ErrorMessageField,
 	}
 	if e.messageField == "" {
 		e.messageField = "message"
@@ -203,6 +222,16 @@ func New(w *World, opts Options) (*Emulator, error) {
 			}
 			e.roles[ri.arn] = ri
 		}
+	}
+	if err := e.compileRepositories(w); err != nil {
+		return nil, err
+	}
+	if opts.RegistryUpstream != "" {
+		u, err := parseUpstream(opts.RegistryUpstream)
+		if err != nil {
+			return nil, fmt.Errorf("creating emulator: %w", err)
+		}
+		e.upstream = u
 	}
 	if w.WebIdentity != nil {
 		for _, p := range w.WebIdentity.Providers {
@@ -297,6 +326,9 @@ type exchange struct {
 	status    int
 	errCode   string
 	tamper    authority.Tamper
+	// credExpires is when the caller's session credentials expire (zero
+	// for long-term keys).
+	credExpires time.Time
 }
 
 // ServeHTTP answers STS, Signer and admin requests.
@@ -305,6 +337,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amzn-RequestId", x.requestID)
 	if r.URL.Path == adminPrefix[:len(adminPrefix)-1] || strings.HasPrefix(r.URL.Path, adminPrefix) {
 		e.serveAdmin(w, r)
+		return
+	}
+	if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
+		e.serveRegistry(w, r)
 		return
 	}
 	defer e.record(x)
@@ -330,11 +366,14 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.body = body
-	if x.service == "sts" {
+	switch x.service {
+	case "sts":
 		e.serveSTS(x)
-		return
+	case "ecr":
+		e.serveECR(x)
+	default:
+		e.serveSigner(x)
 	}
-	e.serveSigner(x)
 }
 
 // route decides the service by the SigV4 credential scope, falling back to
@@ -342,6 +381,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // method and (STS) the Action parameter.
 func (e *Emulator) route(r *http.Request) (service, operation string) {
 	service = scopeService(r)
+	if service == "" && strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecrTargetPrefix) {
+		service = "ecr"
+	}
+	if service == "ecr" {
+		return service, ecrOperation(r)
+	}
 	if service != "sts" && service != "signer" {
 		if r.URL.Path == "/" {
 			service = "sts"
@@ -381,6 +426,11 @@ func (e *Emulator) record(x *exchange) {
 	if x.caller != nil {
 		c.Caller = x.caller.ARN
 	}
+	e.appendCall(c)
+}
+
+// appendCall adds a journal entry and logs it.
+func (e *Emulator) appendCall(c Call) {
 	e.mu.Lock()
 	if len(e.calls) >= maxJournal { // keep memory bounded in long-running servers
 		e.calls = append(e.calls[:0:0], e.calls[len(e.calls)-maxJournal/2:]...)
@@ -412,15 +462,21 @@ func orDash(s string) string {
 }
 
 func (e *Emulator) validationCode(x *exchange) string {
-	if x.service == "sts" {
+	switch x.service {
+	case "sts":
 		return "ValidationError"
+	case "ecr":
+		return "InvalidParameterException"
 	}
 	return "ValidationException"
 }
 
 func (e *Emulator) internalErrorCode(x *exchange) string {
-	if x.service == "sts" {
+	switch x.service {
+	case "sts":
 		return "InternalFailure"
+	case "ecr":
+		return "ServerException"
 	}
 	return "InternalServiceErrorException"
 }
@@ -430,6 +486,10 @@ func (e *Emulator) writeError(x *exchange, ae *apiError) {
 	x.status, x.errCode = ae.Status, ae.Code
 	if x.service == "sts" {
 		writeSTSError(x, ae)
+		return
+	}
+	if x.service == "ecr" {
+		writeECRError(x, ae)
 		return
 	}
 	e.mu.Lock()
@@ -487,6 +547,7 @@ func (e *Emulator) authenticate(x *exchange) *apiError {
 			return e.authFailure(x, authExpired, "")
 		}
 		secret, id = s.secret, s.identity
+		x.credExpires = s.expires
 	}
 	if err := a.Verify(x.r, x.body, secret, time.Now()); err != nil {
 		return e.authError(x, err)

@@ -44,6 +44,20 @@ type Account struct {
 	Roles map[string]*Role `json:"roles,omitempty"`
 	// SigningProfiles are the AWS Signer signing profiles the account owns.
 	SigningProfiles []*SigningProfile `json:"signingProfiles,omitempty"`
+	// Repositories maps an Amazon ECR repository name (e.g. "team/app") to
+	// the repository. Its images live in the upstream registry (see
+	// Options.RegistryUpstream and ecr.go).
+	Repositories map[string]*Repository `json:"repositories,omitempty"`
+}
+
+// Repository is an Amazon ECR private repository.
+type Repository struct {
+	// Region the repository lives in, e.g. us-west-2.
+	Region string `json:"region"`
+	// Policy is the repository policy (a resource-based IAM policy document,
+	// as set with SetRepositoryPolicy); absent means no repository policy,
+	// so only same-account identity policies grant access.
+	Policy json.RawMessage `json:"policy,omitempty"`
 }
 
 // User is an IAM user.
@@ -137,6 +151,9 @@ var (
 	userNamePattern    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	accessKeyPattern   = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 	statementIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	// repositoryNamePattern is the ECR RepositoryName pattern of the API
+	// model (length 2..256 is checked separately).
+	repositoryNamePattern = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 )
 
 // ParseWorld parses and validates a world file. Unknown fields, malformed
@@ -262,6 +279,9 @@ func (w *World) validate() error {
 			}
 		}
 	}
+	if err := w.validateRepositories(); err != nil {
+		return err
+	}
 	if w.WebIdentity != nil {
 		issuers := map[string]bool{}
 		for i, p := range w.WebIdentity.Providers {
@@ -329,4 +349,33 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+func (w *World) validateRepositories() error {
+	for _, acct := range sortedKeys(w.Accounts) {
+		a := w.Accounts[acct]
+		for _, name := range sortedKeys(a.Repositories) {
+			r := a.Repositories[name]
+			rw := fmt.Sprintf("accounts[%q].repositories[%q]", acct, name)
+			if r == nil {
+				return fmt.Errorf("%s: is null", rw)
+			}
+			if !validRepositoryName(name) {
+				return fmt.Errorf("%s: name must be 2 to 256 lower-case letters, digits and ._-/ separated components, like team/app", rw)
+			}
+			if !arn.ValidRegion(r.Region) {
+				return fmt.Errorf("%s: region %q is not a region name like us-west-2", rw, r.Region)
+			}
+			if len(r.Policy) > 0 {
+				if _, err := iam.ParsePolicy(r.Policy); err != nil {
+					return fmt.Errorf("%s.policy: %w", rw, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func validRepositoryName(name string) bool {
+	return len(name) >= 2 && len(name) <= 256 && repositoryNamePattern.MatchString(name)
 }
