@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/signer"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/notaryproject/notation-core-go/signature"
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
@@ -112,7 +114,7 @@ func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, reg
 		PlatformId:         &platform,
 		ProfileVersionArn:  &sig.profileVersionARN,
 		SignatureTimestamp: &signingTime,
-	})
+	}, NoHostPrefixOnCustomEndpoint)
 	if err != nil {
 		// Like the official plugin: a failed call is a failed check, which the
 		// trust policy's revocation level enforces or only logs.
@@ -127,6 +129,31 @@ func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, reg
 		log.Debug("GetRevocationStatus reports revoked entities", "region", region, "revokedEntities", fmt.Sprintf("%q", out.RevokedEntities))
 	}
 	return &proto.VerificationResult{Reason: revokedReason(out.RevokedEntities, sig, hashes)}
+}
+
+// NoHostPrefixOnCustomEndpoint is a per-call Signer option for
+// GetRevocationStatus: when the client has a custom endpoint, from any
+// source (signer-endpoint-url, or the SDK's own AWS_ENDPOINT_URL_SIGNER,
+// AWS_ENDPOINT_URL or shared-config services section), it keeps the SDK
+// from adding the operation's endpoint host prefix, which turns
+// http://127.0.0.1:PORT into data-127.0.0.1:PORT, a host that does not
+// resolve (research aws.md §0.1). A custom endpoint is taken as the whole
+// address, for every operation, as signer-endpoint-url already is. The
+// regional AWS endpoint (no BaseEndpoint) keeps the prefix AWS requires.
+func NoHostPrefixOnCustomEndpoint(o *signer.Options) {
+	if o.BaseEndpoint == nil {
+		return
+	}
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		const id = "xsignerRevocationNoEndpointHostPrefix"
+		if _, ok := stack.Initialize.Get(id); ok {
+			return nil
+		}
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc(id,
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+			}), middleware.Before)
+	})
 }
 
 // revokedReason names what GetRevocationStatus reported as revoked: entries
