@@ -153,7 +153,7 @@ func loadProfilePermissions(t testing.TB) []profilePermission {
 // specDocs are the IAM documents the world is made of.
 type specDocs struct {
 	signingTrust, signingPolicy, repoPolicy, codebuildPolicy, codebuildProfilePolicy, deployPolicy map[string]any
-	profilePermissions                                                                            []profilePermission
+	profilePermissions                                                                             []profilePermission
 }
 
 // Files of spec/iam.
