@@ -5,13 +5,16 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/signer"
+	"github.com/aws/smithy-go"
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
 	"github.com/xsigner/xsigner/internal/invocation"
@@ -97,5 +100,45 @@ func TestRevocationRegionalEndpointKeepsHostPrefix(t *testing.T) {
 	defer rec.mu.Unlock()
 	if len(rec.hosts) != 1 || !strings.HasPrefix(rec.hosts[0], "data-signer.eu-central-1.") {
 		t.Errorf("hosts %q, want data-signer.eu-central-1.amazonaws.com", rec.hosts)
+	}
+}
+
+// TestCallFailedReason checks the reason of a failed revocation call: the
+// request's query (certificate hashes) is left out, an access denial says
+// which permission is needed, and a spent deadline says how to raise it.
+func TestCallFailedReason(t *testing.T) {
+	t.Parallel()
+	sendErr := &smithy.OperationError{ServiceID: "signer", OperationName: "GetRevocationStatus",
+		Err: &url.Error{Op: "Get", URL: "http://127.0.0.1:1/revocations?certificateHashes=" + strings.Repeat("ab", 96), Err: errors.New("connection refused")}}
+	denied := &smithy.OperationError{ServiceID: "signer", OperationName: "GetRevocationStatus",
+		Err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::222222222222:user/d is not authorized"}}
+	expired, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	cases := []struct {
+		name    string
+		ctx     context.Context
+		err     error
+		want    []string
+		wantNot []string
+	}{
+		{"transport error", context.Background(), sendErr, []string{"could not be checked", `"http://127.0.0.1:1/revocations?…"`, "connection refused"}, []string{"certificateHashes"}},
+		{"access denied", context.Background(), denied, []string{"is not authorized", "signer:GetRevocationStatus", "region us-west-2"}, nil},
+		{"deadline", expired, sendErr, []string{"deadline of 30s", "timeout=2m"}, []string{"needs an IAM policy"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got := callFailedReason(c.ctx, c.err, 30*time.Second, accessDeniedHint(c.err, "us-west-2"))
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("reason %q lacks %q", got, w)
+				}
+			}
+			for _, w := range c.wantNot {
+				if strings.Contains(got, w) {
+					t.Errorf("reason %q has %q", got, w)
+				}
+			}
+		})
 	}
 }

@@ -6,13 +6,15 @@ package verification
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
-	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/signer"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/notaryproject/notation-core-go/signature"
@@ -89,10 +91,10 @@ func (v *Verifier) VerifySignature(ctx context.Context, inv invocation.Verify) (
 			// failed check that the trust policy's revocation level enforces
 			// or only logs, as when the official plugin's call fails.
 			results[proto.CapabilityRevocationCheckVerifier] = &proto.VerificationResult{
-				Reason: "the revocation status could not be checked: " + awserr.ToPluginError(err, "").Message,
+				Reason: callFailedReason(ctx, err, inv.Config.Timeout, ""),
 			}
 		} else {
-			results[proto.CapabilityRevocationCheckVerifier] = revocation(ctx, api, sig, region, inv.Logger)
+			results[proto.CapabilityRevocationCheckVerifier] = revocation(ctx, api, sig, region, inv)
 		}
 	}
 
@@ -103,8 +105,9 @@ func (v *Verifier) VerifySignature(ctx context.Context, inv invocation.Verify) (
 }
 
 // revocation asks AWS Signer whether the signing job, the profile version or
-// a certificate of the chain was revoked. log may be nil.
-func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, region string, log *slog.Logger) *proto.VerificationResult {
+// a certificate of the chain was revoked.
+func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, region string, inv invocation.Verify) *proto.VerificationResult {
+	log := inv.Logger
 	hashes := CertificateHashes(sig.chain)
 	platform := PlatformID
 	signingTime := sig.signingTime
@@ -118,7 +121,7 @@ func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, reg
 	if err != nil {
 		// Like the official plugin: a failed call is a failed check, which the
 		// trust policy's revocation level enforces or only logs.
-		return &proto.VerificationResult{Reason: "the revocation status could not be checked: " + awserr.ToPluginError(err, "").Message}
+		return &proto.VerificationResult{Reason: callFailedReason(ctx, err, inv.Config.Timeout, accessDeniedHint(err, region))}
 	}
 	if len(out.RevokedEntities) == 0 {
 		return &proto.VerificationResult{Success: true, Reason: fmt.Sprintf(
@@ -129,6 +132,42 @@ func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, reg
 		log.Debug("GetRevocationStatus reports revoked entities", "region", region, "revokedEntities", fmt.Sprintf("%q", out.RevokedEntities))
 	}
 	return &proto.VerificationResult{Reason: revokedReason(out.RevokedEntities, sig, hashes)}
+}
+
+// callFailedReason is the REVOCATION_CHECK reason for a revocation call
+// (or the credentials it needed) that failed: the AWS error text, without
+// the request URL's query (the certificate hashes, hundreds of characters
+// of noise), and what to check. hint is used unless the deadline ran out.
+func callFailedReason(ctx context.Context, err error, timeout time.Duration, hint string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) { // edited in place: err is ours and dropped after this
+
+		if u, perr := url.Parse(ue.URL); perr == nil && u.RawQuery != "" {
+			u.RawQuery = ""
+			ue.URL = u.String() + "?…"
+		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		limit := "the command's deadline"
+		if timeout > 0 {
+			limit = fmt.Sprintf("the command's deadline of %s", timeout)
+		}
+		hint = fmt.Sprintf("AWS did not answer within %s (retries included). Check that AWS Signer is reachable from here "+
+			"(proxy, VPC endpoint, signer-endpoint-url), or raise the deadline with pluginConfig timeout "+
+			"(e.g. notation verify --plugin-config timeout=2m) or XSIGNER_TIMEOUT.", limit)
+	}
+	return "the revocation status could not be checked: " + awserr.ToPluginError(err, hint).Message
+}
+
+// accessDeniedHint says which permission GetRevocationStatus needs when AWS
+// refused it, "" for any other error.
+func accessDeniedHint(err error, region string) string {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
+		return ""
+	}
+	return fmt.Sprintf("The identity that checks revocation needs an IAM policy allowing signer:GetRevocationStatus (resource \"*\") "+
+		"in its own account; the call went to region %s. Grant it, or set role-arn to a role that has it.", region)
 }
 
 // NoHostPrefixOnCustomEndpoint is a per-call Signer option for

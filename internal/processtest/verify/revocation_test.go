@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,10 @@ func TestRevocationCallFails(t *testing.T) {
 		cfg  []string
 		// fault is injected before verifying, when set.
 		fault *emulator.Fault
+		// messageField is the emulator's error message key, when set.
+		messageField string
+		// deadEndpoint points signer-endpoint-url at a closed port.
+		deadEndpoint bool
 		// reason parts; calls is the number of GetRevocationStatus calls.
 		reason []string
 		calls  int
@@ -141,7 +146,13 @@ func TestRevocationCallFails(t *testing.T) {
 	}{
 		{
 			name: "caller without signer:GetRevocationStatus", base: deployer,
-			reason: []string{"the revocation status could not be checked", "User: " + deployerARN + " is not authorized to perform: signer:GetRevocationStatus"},
+			reason: []string{"the revocation status could not be checked", "User: " + deployerARN + " is not authorized to perform: signer:GetRevocationStatus",
+				"needs an IAM policy allowing signer:GetRevocationStatus", "region us-west-2"},
+			calls: 1, status: 403,
+		},
+		{
+			name: "denied, message in the Message member (aws.md §0.3)", base: deployer, messageField: "Message",
+			reason: []string{"User: " + deployerARN + " is not authorized to perform: signer:GetRevocationStatus"},
 			calls:  1, status: 403,
 		},
 		{
@@ -166,6 +177,17 @@ func TestRevocationCallFails(t *testing.T) {
 			reason: []string{"the revocation status could not be checked", "emulated outage"},
 			calls:  5, status: 500,
 		},
+		{
+			name: "no answer before the deadline", base: verifier, cfg: []string{"timeout=2s"},
+			fault:  &emulator.Fault{Service: "signer", Operation: "GetRevocationStatus", Hang: true},
+			reason: []string{"the revocation status could not be checked", "GetRevocationStatus timed out", "deadline of 2s", "timeout=2m"},
+			calls:  1, status: 503, // the emulator journals a hung call as 503 once the client gives up
+		},
+		{
+			name: "endpoint not listening", base: verifier, deadEndpoint: true,
+			reason: []string{"the revocation status could not be checked", "GetRevocationStatus failed", "connection refused", "/revocations?…"},
+			calls:  0,
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,7 +199,16 @@ func TestRevocationCallFails(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			resp := verify(t, f.exe, f.env(t, c.base), s.request([]string{releaseV}, bothChecks, f.config(c.cfg...)))
+			if c.messageField != "" {
+				if err := f.emu.SetErrorMessageField(c.messageField); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := f.config(c.cfg...)
+			if c.deadEndpoint {
+				cfg["signer-endpoint-url"] = closedPortURL(t)
+			}
+			resp := verify(t, f.exe, f.env(t, c.base), s.request([]string{releaseV}, bothChecks, cfg))
 			if id := resp.VerificationResults[identityCap]; !id.Success {
 				t.Errorf("trusted identity failed: %+v", id)
 			}
@@ -190,6 +221,9 @@ func TestRevocationCallFails(t *testing.T) {
 					t.Errorf("reason %q\nshould contain %q", rev.Reason, part)
 				}
 			}
+			if strings.Contains(rev.Reason, "certificateHashes=") || len(rev.Reason) > 1000 {
+				t.Errorf("reason carries the request's query or is too long (%d bytes): %q", len(rev.Reason), rev.Reason)
+			}
 			calls := f.revocationCalls()
 			if len(calls) != c.calls {
 				t.Fatalf("GetRevocationStatus calls %+v, want %d", calls, c.calls)
@@ -201,6 +235,20 @@ func TestRevocationCallFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// closedPortURL returns an http URL of a loopback port nothing listens on.
+func closedPortURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // TestRevocationRetriesThrottling checks that throttling that stops before
