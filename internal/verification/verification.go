@@ -141,7 +141,6 @@ func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, reg
 func callFailedReason(ctx context.Context, err error, timeout time.Duration, hint string) string {
 	var ue *url.Error
 	if errors.As(err, &ue) { // edited in place: err is ours and dropped after this
-
 		if u, perr := url.Parse(ue.URL); perr == nil && u.RawQuery != "" {
 			u.RawQuery = ""
 			ue.URL = u.String() + "?…"
