@@ -100,6 +100,7 @@ func TestRevocationRegion(t *testing.T) {
 	f := newFixture(t)
 	us := f.sign(t, releaseV)
 	eu := f.sign(t, euProfile)
+	gov := f.sign(t, govProfile)
 	cases := []struct {
 		name   string
 		s      signed
@@ -111,6 +112,7 @@ func TestRevocationRegion(t *testing.T) {
 		{"eu-west-1 signature, AWS_REGION us-west-2", eu, []string{"AWS_REGION=us-west-2"}, nil, regionEU},
 		{"eu-west-1 signature, shared config region us-east-1", eu, []string{"AWS_PROFILE=default"}, nil, regionEU},
 		{"eu-west-1 signature, aws-region agrees", eu, nil, []string{"aws-region=eu-west-1"}, regionEU},
+		{"aws-us-gov signature, AWS_REGION us-west-2", gov, []string{"AWS_REGION=us-west-2"}, nil, "us-gov-west-1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -401,5 +403,28 @@ func TestNoExpiry(t *testing.T) {
 		if !r.Success {
 			t.Errorf("%s failed: %q", c, r.Reason)
 		}
+	}
+}
+
+// TestCredentialOptions checks the other ways signing gets its credentials,
+// applied to the revocation call: a shared-config profile (aws-profile) for
+// the base credentials, and the role from XSIGNER_ROLE_ARN.
+func TestCredentialOptions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	s := f.sign(t, releaseV)
+	home := t.TempDir()
+	creds := home + "/credentials"
+	if err := writeFile(creds, "[deploy]\naws_access_key_id = "+deployer.keyID+"\naws_secret_access_key = "+deployer.secret+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	env := plugintest.Env(t, "AWS_SHARED_CREDENTIALS_FILE="+creds, "XSIGNER_ROLE_ARN="+checkerRole, "XSIGNER_ROLE_SESSION_NAME=deploy-env")
+	rev := verify(t, f.exe, env, s.request([]string{releaseV}, bothChecks, f.config("aws-profile=deploy"))).VerificationResults[revocationCap]
+	if !rev.Success {
+		t.Fatalf("revocation check failed: %q", rev.Reason)
+	}
+	calls := f.revocationCalls()
+	if want := "arn:aws:sts::111111111111:assumed-role/revocation-checker/deploy-env"; len(calls) != 1 || calls[0].Caller != want {
+		t.Errorf("GetRevocationStatus calls %+v, want one by %s", calls, want)
 	}
 }

@@ -11,16 +11,18 @@ package verify_test
 //	  role signer-only           trusts B's deployer; signer:GetSigningProfile only (no revocation check)
 //	  profile release_signer     us-west-2
 //	  profile eu_signer          eu-west-1
+//	  profile gov_signer         us-gov-west-1 (partition aws-us-gov)
 //	account B 222222222222 (the deploy account, where images are verified)
 //	  user verifier              signer:GetRevocationStatus on * (allowed: the action has no resource)
 //	  user deployer              sts:AssumeRole on A's two roles, no Signer permission of its own
 const (
-	acctA     = "111111111111"
-	acctB     = "222222222222"
-	regionUS  = "us-west-2"
-	regionEU  = "eu-west-1"
-	releaseV  = "arn:aws:signer:us-west-2:111111111111:/signing-profiles/release_signer"
-	euProfile = "arn:aws:signer:eu-west-1:111111111111:/signing-profiles/eu_signer"
+	acctA      = "111111111111"
+	acctB      = "222222222222"
+	regionUS   = "us-west-2"
+	regionEU   = "eu-west-1"
+	releaseV   = "arn:aws:signer:us-west-2:111111111111:/signing-profiles/release_signer"
+	euProfile  = "arn:aws:signer:eu-west-1:111111111111:/signing-profiles/eu_signer"
+	govProfile = "arn:aws-us-gov:signer:us-gov-west-1:111111111111:/signing-profiles/gov_signer"
 
 	checkerRole    = "arn:aws:iam::111111111111:role/revocation-checker"
 	signerOnlyRole = "arn:aws:iam::111111111111:role/signer-only"
@@ -70,7 +72,8 @@ const world = `{
       },
       "signingProfiles": [
         {"name": "release_signer", "region": "us-west-2", "signatureValidityPeriod": {"value": 135, "type": "MONTHS"}},
-        {"name": "eu_signer", "region": "eu-west-1"}
+        {"name": "eu_signer", "region": "eu-west-1"},
+        {"name": "gov_signer", "region": "us-gov-west-1"}
       ]
     },
     "222222222222": {
