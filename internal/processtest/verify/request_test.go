@@ -174,12 +174,17 @@ func TestEndpointOverride(t *testing.T) {
 		{"XSIGNER_SIGNER_ENDPOINT_URL", nil, []string{"XSIGNER_SIGNER_ENDPOINT_URL=" + f.emu.URL}},
 		{"AWS_ENDPOINT_URL_SIGNER (SDK)", nil, []string{"AWS_ENDPOINT_URL_SIGNER=" + f.emu.URL}},
 		{"AWS_ENDPOINT_URL (SDK)", nil, []string{"AWS_ENDPOINT_URL=" + f.emu.URL}},
+		{"shared config services section (SDK)", nil, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before := len(f.revocationCalls())
 			req := s.request([]string{releaseV}, bothChecks, c.cfg)
-			rev := verify(t, f.exe, f.env(t, verifier, c.env...), req).VerificationResults[revocationCap]
+			env := f.env(t, verifier, c.env...)
+			if c.cfg == nil && c.env == nil {
+				env = withSharedConfig(t, env, "[default]\nservices = emulator\n[services emulator]\nsigner =\n  endpoint_url = "+f.emu.URL+"\n")
+			}
+			rev := verify(t, f.exe, env, req).VerificationResults[revocationCap]
 			if !rev.Success {
 				t.Errorf("revocation check failed: %q", rev.Reason)
 			}
@@ -426,5 +431,22 @@ func TestCredentialOptions(t *testing.T) {
 	calls := f.revocationCalls()
 	if want := "arn:aws:sts::111111111111:assumed-role/revocation-checker/deploy-env"; len(calls) != 1 || calls[0].Caller != want {
 		t.Errorf("GetRevocationStatus calls %+v, want one by %s", calls, want)
+	}
+}
+
+// TestUnknownCriticalAttribute checks that the plugin does not claim to have
+// processed a critical attribute it does not know: notation then fails the
+// verification ("extended critical attribute ... was not processed").
+func TestUnknownCriticalAttribute(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	s := f.sign(t, releaseV)
+	req := s.request([]string{releaseV}, bothChecks, f.config())
+	req.Signature.CriticalAttributes.ExtendedAttributes["com.example.policy"] = "strict"
+	req.Signature.UnprocessedAttributes = append(req.Signature.UnprocessedAttributes, "com.example.policy")
+	var resp proto.VerifySignatureResponse
+	plugintest.Run(t, f.exe, f.env(t, verifier), req, string(proto.CommandVerifySignature)).Succeeded(t, &resp)
+	if !sameSet(resp.ProcessedAttributes, []any{attrVersion, attrJob}) {
+		t.Errorf("processedAttributes %v, want exactly the two com.amazonaws.signer attributes", resp.ProcessedAttributes)
 	}
 }
