@@ -358,4 +358,3 @@ func wantDenied(t *testing.T, emu *emulator.Emulator, action string) {
 	}
 	t.Fatalf("no registry call denied for %s in the journal", action)
 }
-
