@@ -347,3 +347,24 @@ func guideRepositoryPolicy() map[string]any {
 		}},
 	}
 }
+
+// TestSigningRoleNeedsTheExternalID: the trust policy's condition holds:
+// without the external id, or with another, account B cannot assume the
+// signing role.
+func TestSigningRoleNeedsTheExternalID(t *testing.T) {
+	t.Parallel()
+	f := startFlowEnv(t, "", loadSpecDocs(t))
+	ctx := context.Background()
+	cb, err := f.assume(ctx, creds(serviceKeyID, serviceSecret, ""), codebuildRole, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"", "not-the-external-id"} {
+		if _, err := f.assume(ctx, cb, signingRole, id); err == nil || !isDenied(err) {
+			t.Errorf("external id %q: %v, want AccessDenied", id, err)
+		}
+	}
+	if _, err := f.assume(ctx, cb, signingRole, externalID); err != nil {
+		t.Errorf("with the external id: %v", err)
+	}
+}

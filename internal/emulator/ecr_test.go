@@ -256,6 +256,19 @@ func TestRegistryDeniesWithMissingAction(t *testing.T) {
 	if resp.StatusCode != 503 || !strings.Contains(body, "no upstream registry") {
 		t.Fatalf("pull without upstream: %d %s", resp.StatusCode, body)
 	}
+	// The ECR host name picks the registry; a host of another account does
+	// not have the repository.
+	req, _ := http.NewRequest(http.MethodGet, base+"/manifests/v1", nil)
+	req.Host = "222222222222.dkr.ecr.us-west-2.amazonaws.com"
+	req.SetBasicAuth("AWS", pw)
+	hresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hresp.Body.Close()
+	if hresp.StatusCode != 404 {
+		t.Fatalf("other account's host: %d, want 404", hresp.StatusCode)
+	}
 	// Unknown repository.
 	resp, body = registryDo(t, http.MethodGet, e.URL+"/v2/other/manifests/v1", "AWS", pw, nil)
 	if resp.StatusCode != 404 || !strings.Contains(body, "NAME_UNKNOWN") {

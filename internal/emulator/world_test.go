@@ -56,6 +56,11 @@ func TestParseWorld(t *testing.T) {
 		{"issuer without audiences", `{"accounts":{"111111111111":{}},"webIdentity":{"providers":[{"issuer":"https://oidc.example"}]}}`, `audiences is empty`},
 		{"bad fault", `{"accounts":{"111111111111":{}},"faults":[{"service":"signer"}]}`, `faults[0]: the fault does nothing`},
 		{"bad message field", `{"accounts":{"111111111111":{}},"errorMessageField":"msg"}`, `errorMessageField "msg"`},
+		{"repository", `{"accounts":{"111111111111":{"repositories":{"team/app":{"region":"us-west-2","policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"ecr:BatchGetImage"}]}}}}}}`, ""},
+		{"repository name upper case", `{"accounts":{"111111111111":{"repositories":{"Team/app":{"region":"us-west-2"}}}}}`, `repositories["Team/app"]: name must be`},
+		{"repository bad region", `{"accounts":{"111111111111":{"repositories":{"app":{"region":"mars"}}}}}`, `region "mars"`},
+		{"repository bad policy", `{"accounts":{"111111111111":{"repositories":{"app":{"region":"us-west-2","policy":{"Statement":"x"}}}}}}`, `repositories["app"].policy`},
+		{"ecr fault", `{"accounts":{"111111111111":{}},"faults":[{"service":"ecr","errorCode":"ThrottlingException"}]}`, ""},
 		{"fault and message field", `{"accounts":{"111111111111":{}},"faults":[{"service":"sts","errorCode":"Throttling","count":2}],"errorMessageField":"Message"}`, ""},
 	}
 	for _, tc := range tests {
