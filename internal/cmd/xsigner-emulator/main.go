@@ -1,7 +1,7 @@
 // Command xsigner-emulator serves an offline, wire-faithful emulation of AWS
-// STS and AWS Signer (see package emulator):
+// STS, AWS Signer and Amazon ECR (see package emulator):
 //
-//	xsigner-emulator --listen 127.0.0.1:0 --world world.json [--state-dir DIR]
+//	xsigner-emulator --listen 127.0.0.1:0 --world world.json [--state-dir DIR] [--registry-upstream URL]
 //
 // It prints its base URL (http://127.0.0.1:PORT) as the first line of
 // stdout, logs one line per call to stderr (never secrets) and stops cleanly
@@ -31,11 +31,15 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `Usage: xsigner-emulator --world FILE [--listen 127.0.0.1:0] [--state-dir DIR]
+const usage = `Usage: xsigner-emulator --world FILE [--listen 127.0.0.1:0] [--state-dir DIR] [--registry-upstream URL]
 
-Serves emulated AWS STS and AWS Signer on one HTTP endpoint. Point clients at
-the printed URL, e.g. AWS_ENDPOINT_URL_STS=URL AWS_ENDPOINT_URL_SIGNER=URL.
-The admin API under /_xsigner/ is unauthenticated and answers loopback only.
+Serves emulated AWS STS, AWS Signer and Amazon ECR on one HTTP endpoint. Point
+clients at the printed URL, e.g. AWS_ENDPOINT_URL_STS=URL
+AWS_ENDPOINT_URL_SIGNER=URL AWS_ENDPOINT_URL_ECR=URL. The same endpoint serves
+the OCI registry API (/v2/) of the emulated ECR repositories, authenticated with
+the ECR token and authorized by IAM; image content is stored in the real
+registry given by --registry-upstream. The admin API under /_xsigner/ is
+unauthenticated and answers loopback only.
 
 Flags:
 `
@@ -47,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (host:port); port 0 picks a free port")
 	worldPath := fs.String("world", "", "world file (JSON) describing accounts, users, roles and signing profiles (required)")
 	stateDir := fs.String("state-dir", "", "directory that keeps CA keys and API-changed state across restarts (default: in memory)")
+	registryUpstream := fs.String("registry-upstream", "", "base URL of a real OCI registry (e.g. http://127.0.0.1:5000) that stores the emulated ECR repositories' content (default: none; /v2/ answers 503 after authorizing)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --listen address (the admin API is unauthenticated)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fs.Usage = func() {
@@ -88,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "xsigner-emulator: %s: %v\n", *worldPath, err)
 		return 1
 	}
-	emu, err := emulator.New(world, emulator.Options{StateDir: *stateDir, Log: stderr})
+	emu, err := emulator.New(world, emulator.Options{StateDir: *stateDir, Log: stderr, RegistryUpstream: *registryUpstream})
 	if err != nil {
 		fmt.Fprintf(stderr, "xsigner-emulator: %v\n", err)
 		return 1

@@ -117,6 +117,8 @@ func TestRunArguments(t *testing.T) {
 		{"unknown flag", []string{"--wrld", worldPath}, 2, "", "unknown flag"},
 		{"missing world file", []string{"--world", filepath.Join(t.TempDir(), "nope.json")}, 1, "", "reading world file"},
 		{"invalid world", []string{"--world", badWorld}, 1, "", "account id must be 12 digits"},
+		{"registry upstream with a path", []string{"--world", worldPath, "--registry-upstream", "http://127.0.0.1:5000/v2/"}, 1, "", "must be an http(s) URL of a registry without path"},
+		{"registry upstream not http", []string{"--world", worldPath, "--registry-upstream", "ftp://127.0.0.1:5000"}, 1, "", "must be an http(s) URL"},
 		{"extra argument", []string{"--world", worldPath, "serve"}, 2, "", "unexpected arguments"},
 	}
 	for _, tc := range tests {
