@@ -608,21 +608,27 @@ func goSources(t *testing.T, dir string) map[string]string {
 // moduleDir returns the directory of a dependency in the module cache.
 func moduleDir(t *testing.T, root, module string) string {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
+	// go mod download fetches the module (at go.mod's version) when the
+	// cache lacks it: nothing in this module imports notation-go, so a fresh
+	// machine's build does not download it.
+	cmd := exec.Command("go", "mod", "download", "-json", module)
 	cmd.Dir = root
 	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		t.Fatalf("go list -m %s: %v: %s", module, err, ee.Stderr)
+		t.Fatalf("go mod download %s: %v: %s%s", module, err, out, ee.Stderr)
 	}
 	if err != nil {
-		t.Fatalf("go list -m %s: %v", module, err)
+		t.Fatalf("go mod download %s: %v", module, err)
 	}
-	dir := strings.TrimSpace(string(out))
-	if dir == "" {
-		t.Fatalf("go list -m %s: the module is not in the module cache (run go mod download)", module)
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &info); err != nil {
+		t.Fatalf("go mod download -json %s: %v: %s", module, err, out)
 	}
-	return dir
+	if info.Dir == "" {
+		t.Fatalf("go mod download %s: no directory (%s)", module, info.Error)
+	}
+	return info.Dir
 }
 
 func parseDir(t *testing.T, dir string) []*ast.File {
