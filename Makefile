@@ -9,6 +9,7 @@ PLATFORMS  := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 FUZZTIME   ?= 20s
 STATICCHECK_VERSION := v0.8.2
 AWS_ALIAS  := com.amazonaws.signer.notation.plugin
+SHELL_SCRIPTS := install.sh .ci/run internal/demo/demo.sh internal/tools/install-tools.sh spec/iam/profile-permissions.sh
 SHA256SUM  := $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo "shasum -a 256")
 
 export CGO_ENABLED := 0
@@ -64,7 +65,7 @@ lint: ## go vet, gofmt, staticcheck, shellcheck (when installed)
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@if command -v shellcheck >/dev/null 2>&1; then \
-	  echo "shellcheck install.sh .ci/run"; shellcheck install.sh .ci/run; \
+	  echo "shellcheck $(SHELL_SCRIPTS)"; shellcheck $(SHELL_SCRIPTS); \
 	else echo "shellcheck not installed: skipped (apt-get install shellcheck)"; fi
 
 package: ## Build dist/notation-xsigner_VERSION_OS_ARCH.tar.gz for linux/darwin x amd64/arm64 and dist/checksums.txt
