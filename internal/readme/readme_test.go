@@ -511,7 +511,7 @@ func TestTroubleshootingMessagesExistInSource(t *testing.T) {
 	tbl := section(t, readme(t), "Troubleshooting")
 	root := moduleRoot(t)
 	sources := goSources(t, root)
-	for path, text := range goSources(t, moduleDir(t, root, "github.com/notaryproject/notation-go")) {
+	for path, text := range goSources(t, moduleDir(t, root, notationGo)) {
 		sources[path] = text
 	}
 
@@ -605,12 +605,15 @@ func goSources(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// moduleDir returns the directory of a dependency in the module cache.
+// notationGo is the notation-go of the notation CLI that make tools builds
+// (internal/tools/notation/go.mod), whose messages notation prints.
+const notationGo = "github.com/notaryproject/notation-go@v1.3.2"
+
+// moduleDir returns the directory of module (path@version) in the module
+// cache, downloading it when the cache lacks it: nothing in this module
+// imports notation-go, so a fresh machine's build does not fetch it.
 func moduleDir(t *testing.T, root, module string) string {
 	t.Helper()
-	// go mod download fetches the module (at go.mod's version) when the
-	// cache lacks it: nothing in this module imports notation-go, so a fresh
-	// machine's build does not download it.
 	cmd := exec.Command("go", "mod", "download", "-json", module)
 	cmd.Dir = root
 	out, err := cmd.Output()
