@@ -25,7 +25,7 @@ build: ## Build bin/notation-xsigner and bin/xsigner-emulator (set VERSION=x.y.z
 	$(GO) build $(GOFLAGS_BUILD) -o bin/notation-xsigner ./plugin/cmd/notation-xsigner
 	$(GO) build $(GOFLAGS_BUILD) -o bin/xsigner-emulator ./internal/cmd/xsigner-emulator
 
-test: unit conformance e2e ## Vet, gofmt check, unit tests with -race, conformance, e2e
+test: lint unit conformance e2e ## Lint (vet, gofmt, staticcheck, shellcheck), unit tests with -race, conformance, e2e
 
 unit: ## go vet, gofmt check and go test -race ./...
 	$(GO) vet ./...

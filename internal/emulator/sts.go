@@ -250,7 +250,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(x *exchange, form url.Values) *apiE
 		v.null("webIdentityToken")
 	} else if len(token) < 4 || len(token) > 20000 {
 		// The token is a secret: never echo it.
-		v = append(v, fmt.Sprintf("Value at 'webIdentityToken' failed to satisfy constraint: Member must have length between 4 and 20000"))
+		v = append(v, "Value at 'webIdentityToken' failed to satisfy constraint: Member must have length between 4 and 20000")
 	}
 	if ae := v.err("ValidationError"); ae != nil {
 		return ae

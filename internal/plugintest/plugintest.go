@@ -16,10 +16,8 @@ import (
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 )
 
-var (
-	buildDir string
-	binary   string
-)
+// binary is the path of the notation-xsigner that Main built.
+var binary string
 
 // Main builds notation-xsigner into a temporary directory, runs the tests
 // and removes the directory. Call it from TestMain.
@@ -29,7 +27,6 @@ func Main(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	buildDir = dir
 	binary = filepath.Join(dir, "notation-xsigner")
 	build := exec.Command("go", "build", "-trimpath", "-o", binary, "github.com/xsigner/xsigner/plugin/cmd/notation-xsigner")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -48,6 +48,7 @@ var (
 	// ErrMissingAuthentication: no Authorization header. AWS code
 	// MissingAuthenticationToken (STS, awsQuery) /
 	// MissingAuthenticationTokenException (restJson1 services like Signer).
+	//lint:ignore ST1005 the text is AWS's, returned to clients verbatim
 	ErrMissingAuthentication = errors.New("Missing Authentication Token")
 
 	// ErrIncompleteSignature: an Authorization header or X-Amz-Date that
@@ -58,12 +59,14 @@ var (
 	// ErrSignatureDoesNotMatch: the recomputed signature differs, or the
 	// credential scope date differs from X-Amz-Date. AWS code
 	// SignatureDoesNotMatch (STS) / InvalidSignatureException (Signer).
+	//lint:ignore ST1005 the text is AWS's, returned to clients verbatim
 	ErrSignatureDoesNotMatch = errors.New("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 
 	// ErrRequestExpired: X-Amz-Date is more than 15 minutes away from the
 	// server clock. AWS code SignatureDoesNotMatch with "Signature expired"
 	// (STS; some STS front ends say RequestExpired) /
 	// InvalidSignatureException "Signature expired: ..." (Signer).
+	//lint:ignore ST1005 the text is AWS's, returned to clients verbatim
 	ErrRequestExpired = errors.New("Signature expired")
 )
 
