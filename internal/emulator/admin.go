@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -23,9 +24,21 @@ import (
 // revoke-certificate exists because AWS has no public API to revoke a
 // certificate: AWS revokes its own CA certificates, and GetRevocationStatus
 // then reports their hashes. Admin errors are {"error": "..."}.
+//
+// Loopback is not enough on its own: a web page open in the developer's
+// browser also connects from loopback. A cross-site POST needs no CORS
+// preflight when its body is text/plain (CSRF), and a DNS-rebinding page
+// reaches 127.0.0.1 under its own host name and may then read the answers.
+// So the Host must be a loopback address or localhost, and requests that a
+// browser marks as coming from another origin (Origin, Sec-Fetch-Site) are
+// refused. curl, SDKs and test clients send neither header.
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	if !isLoopback(r.RemoteAddr) {
 		adminError(w, http.StatusForbidden, "the admin API answers loopback clients only")
+		return
+	}
+	if msg := browserRefusal(r); msg != "" {
+		adminError(w, http.StatusForbidden, msg)
 		return
 	}
 	op := strings.TrimPrefix(r.URL.Path, adminPrefix)
@@ -53,6 +66,28 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.fn(w, r)
+}
+
+// browserRefusal returns why an admin request that passed the loopback
+// check is refused anyway, or "".
+func browserRefusal(r *http.Request) string {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if ip := net.ParseIP(host); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Sprintf("the admin API answers requests for a loopback host (127.0.0.1, [::1] or localhost) only, not %q", r.Host)
+	}
+	if o := r.Header.Values("Origin"); len(o) > 1 || (len(o) == 1 && o[0] != "http://"+r.Host && o[0] != "https://"+r.Host) {
+		return "the admin API refuses cross-origin browser requests"
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return "the admin API refuses cross-origin browser requests"
+	}
+	return ""
 }
 
 func adminError(w http.ResponseWriter, status int, msg string) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -306,5 +307,51 @@ func TestErrorMessageCasing(t *testing.T) {
 	}
 	if st := e.admin(t, http.MethodPost, "error-message-field", map[string]string{"field": "msg"}, nil); st != 400 {
 		t.Errorf("invalid field accepted: %d", st)
+	}
+}
+
+// TestAdminRefusesBrowsers checks that a web page the developer happens to
+// visit cannot drive the admin API: a cross-site POST (CSRF, no preflight for
+// a text/plain body) carries an Origin header, and a DNS-rebinding page
+// reaches 127.0.0.1 under its own host name. Both come from loopback, so the
+// loopback check alone lets them through.
+func TestAdminRefusesBrowsers(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	port := e.URL[strings.LastIndex(e.URL, ":"):]
+	cases := []struct {
+		name    string
+		host    string
+		headers map[string]string
+		want    int
+	}{
+		{"plain client", "", nil, 200},
+		{"localhost", "localhost" + port, nil, 200},
+		{"ipv6 loopback host", "[::1]" + port, nil, 200},
+		{"same-origin page", "", map[string]string{"Origin": e.URL, "Sec-Fetch-Site": "same-origin"}, 200},
+		{"cross-site form post", "", map[string]string{"Origin": "https://evil.example", "Content-Type": "text/plain"}, 403},
+		{"cross-site fetch metadata only", "", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"same-site other port", "", map[string]string{"Origin": "http://127.0.0.1:1", "Sec-Fetch-Site": "same-site"}, 403},
+		{"null origin", "", map[string]string{"Origin": "null"}, 403},
+		{"dns rebinding", "rebind.evil.example" + port, nil, 403},
+		{"ecr-shaped host", "111111111111.dkr.ecr.us-west-2.amazonaws.com" + port, nil, 403},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, e.URL+"/_xsigner/faults",
+				strings.NewReader(`{"service":"sts","operation":"GetCallerIdentity","errorCode":"Throttling","count":1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.host != "" {
+				req.Host = c.host
+			}
+			for k, v := range c.headers {
+				req.Header.Set(k, v)
+			}
+			if r := send(t, http.DefaultClient, req); r.Status != c.want {
+				t.Errorf("status %d (%s), want %d", r.Status, r.Body, c.want)
+			}
+		})
 	}
 }
