@@ -14,11 +14,22 @@
 # Environment:
 #   XSIGNER_DEMO_NO_AWS_CLI=1  revoke with the Go helper internal/demo/revoke
 #                              even when the aws CLI is installed.
+# Every other AWS_*, XSIGNER_* and NOTATION_* variable of the caller is
+# ignored, as are ~/.aws/config and ~/.aws/credentials: a leftover
+# AWS_SESSION_TOKEN or AWS_PROFILE from the caller's own AWS work would
+# otherwise be sent to the emulator and make the demo fail.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "${script_dir}/../.." && pwd)
 cd "${repo_root}"
+
+no_aws_cli=${XSIGNER_DEMO_NO_AWS_CLI:-}
+while read -r name; do
+	case "${name}" in
+	AWS_* | XSIGNER_* | NOTATION_*) unset "${name}" ;;
+	esac
+done < <(compgen -e)
 
 world_file=internal/emulator/testdata/world-two-accounts.json
 
@@ -157,6 +168,10 @@ go build -o "${work}/helpers/" ./internal/demo/revoke ./internal/demo/worldinfo
 
 export NOTATION_CONFIG="${work}/notation" NOTATION_LIBEXEC="${work}/notation" NOTATION_CACHE="${work}/notation-cache"
 export XDG_CACHE_HOME="${work}/cache" DOCKER_CONFIG="${work}/docker"
+# No shared AWS config or credentials files (these do not exist), and no
+# instance metadata probing: the only credentials are the ones exported below.
+export AWS_CONFIG_FILE="${work}/aws/config" AWS_SHARED_CREDENTIALS_FILE="${work}/aws/credentials"
+export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=''
 show export "NOTATION_CONFIG=${NOTATION_CONFIG}" "NOTATION_LIBEXEC=${NOTATION_LIBEXEC}" \
 	"NOTATION_CACHE=${NOTATION_CACHE}" "XDG_CACHE_HOME=${XDG_CACHE_HOME}" "DOCKER_CONFIG=${DOCKER_CONFIG}"
 
@@ -212,6 +227,7 @@ run notation plugin install --file "${work}/notation-${aws_plugin_name}"
 run notation plugin ls
 
 step "Sign as account B's CI user through role xsigner-signer in account A"
+show unset AWS_SESSION_TOKEN AWS_PROFILE '# leftovers of your own AWS work would be sent along'
 show export "AWS_ACCESS_KEY_ID=${ci_key_id}" "AWS_SECRET_ACCESS_KEY=<secretAccessKey of user ci in ${world_file}>"
 export AWS_ACCESS_KEY_ID="${ci_key_id}" AWS_SECRET_ACCESS_KEY="${ci_secret}"
 run notation sign --insecure-registry \
@@ -270,16 +286,14 @@ revoke_cmd=(aws signer revoke-signature --region us-west-2 --endpoint-url "${emu
 	--job-id "${job_arn##*/}" --job-owner 111111111111 --reason "demo: revoked")
 show export "AWS_ACCESS_KEY_ID=${admin_key_id}" "AWS_SECRET_ACCESS_KEY=<secretAccessKey of user admin in ${world_file}>"
 show "${revoke_cmd[@]}"
-if [[ -z "${XSIGNER_DEMO_NO_AWS_CLI:-}" ]] && command -v aws >/dev/null 2>&1; then
-	AWS_ACCESS_KEY_ID="${admin_key_id}" AWS_SECRET_ACCESS_KEY="${admin_secret}" AWS_SESSION_TOKEN='' \
-		AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER='' \
-		AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1 \
+if [[ -z "${no_aws_cli}" ]] && command -v aws >/dev/null 2>&1; then
+	AWS_ACCESS_KEY_ID="${admin_key_id}" AWS_SECRET_ACCESS_KEY="${admin_secret}" AWS_MAX_ATTEMPTS=1 \
 		"${revoke_cmd[@]}"
 	say "revoked signing job ${job_arn} (aws CLI)"
 else
 	say "(no aws CLI: the same call with the AWS SDK for Go)"
 	show go run ./internal/demo/revoke --endpoint-url "${emulator}" --job-arn "${job_arn}" --reason "demo: revoked"
-	AWS_ACCESS_KEY_ID="${admin_key_id}" AWS_SECRET_ACCESS_KEY="${admin_secret}" AWS_SESSION_TOKEN='' \
+	AWS_ACCESS_KEY_ID="${admin_key_id}" AWS_SECRET_ACCESS_KEY="${admin_secret}" \
 		"${work}/helpers/revoke" --endpoint-url "${emulator}" --job-arn "${job_arn}" --reason "demo: revoked" | sed 's/^/    /'
 fi
 
