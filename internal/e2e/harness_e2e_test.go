@@ -5,6 +5,7 @@ package e2e
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -107,5 +108,46 @@ func TestHarnessEmulator(t *testing.T) {
 	if conn, err := net.DialTimeout("tcp", host, time.Second); err == nil {
 		conn.Close()
 		t.Errorf("emulator port %s still accepts connections after its test ended", host)
+	}
+}
+
+// TestHarnessRegistriesInParallel starts several registries at once and
+// checks that each got its own port and answers there as itself: with ports
+// picked by the harness and bound later by the registry, two registries
+// could race for one port and a test could talk to another test's registry.
+func TestHarnessRegistriesInParallel(t *testing.T) {
+	t.Parallel()
+	const n = 6
+	regs := make(chan *harness.Registry, n)
+	t.Run("start", func(t *testing.T) {
+		for i := range n {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				reg := harness.StartRegistry(t)
+				env := harness.NewEnv(t)
+				// Each registry holds only the tag pushed to it.
+				tag := fmt.Sprintf("t%d", i)
+				env.PushArtifact(t, reg, "e2e/own", tag)
+				tags := env.Oras("repo", "tags", "--plain-http", reg.Host+"/e2e/own").MustSucceed(t)
+				if got := strings.TrimSpace(tags.Stdout); got != tag {
+					t.Errorf("registry %s has tags %q, want only %s", reg.Host, got, tag)
+				}
+				regs <- reg
+			})
+		}
+	})
+	close(regs)
+	seen := map[string]bool{}
+	for reg := range regs {
+		if seen[reg.Host] {
+			t.Errorf("two registries on %s", reg.Host)
+		}
+		seen[reg.Host] = true
+		if !reg.Process.Exited() || !reg.Process.GroupGone() {
+			t.Errorf("registry %s still running after its test ended", reg.Host)
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d registries started, want %d", len(seen), n)
 	}
 }

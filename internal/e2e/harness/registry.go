@@ -3,25 +3,19 @@ package harness
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"testing"
 	"time"
 )
 
-const (
-	// registryReadyTimeout bounds the wait for a started registry to answer.
-	// It answers in about 50 ms on the project's build machines.
-	registryReadyTimeout = 15 * time.Second
-	// registryStartAttempts is how often StartRegistry picks a new port when
-	// another process took the free port it chose before the registry bound it.
-	registryStartAttempts = 3
-)
+// registryReadyTimeout bounds the wait for a started registry to say where
+// it listens and to answer there. It answers in about 50 ms on the project's
+// build machines.
+const registryReadyTimeout = 15 * time.Second
 
 // Registry is a running distribution registry started by [StartRegistry].
 type Registry struct {
@@ -31,46 +25,24 @@ type Registry struct {
 	Process *Process
 }
 
-// StartRegistry starts a distribution registry with in-memory storage on a
-// free loopback port and waits until GET /v2/ answers 200. The registry (its
-// whole process group) is killed in t.Cleanup, even when the test fails, and
-// its log is shown on failure.
+// StartRegistry starts a distribution registry with in-memory storage on
+// 127.0.0.1 port 0, reads the port the kernel gave it from its log, and
+// waits until GET /v2/ answers 200 there. Letting the registry bind port 0
+// itself leaves no moment in which another process (such as a parallel
+// test's registry) could take a port chosen for it. The registry (its whole
+// process group) is killed in t.Cleanup, even when the test fails, and its
+// log is shown on failure.
 func StartRegistry(t testing.TB) *Registry {
 	t.Helper()
 	tools := ExternalTools(t)
-	var lastErr error
-	for range registryStartAttempts {
-		reg, err := startRegistry(t, tools.Registry)
-		if err == nil {
-			return reg
-		}
-		lastErr = err
-		if !errors.Is(err, errPortTaken) {
-			break
-		}
-	}
-	t.Fatalf("starting registry: %v", lastErr)
-	return nil
-}
-
-// errPortTaken says the registry could not bind its port (taken in the
-// moment between freeLoopbackPort closing it and the registry binding it).
-var errPortTaken = errors.New("port already in use")
-
-func startRegistry(t testing.TB, registryPath string) (*Registry, error) {
-	t.Helper()
 	dir := t.TempDir()
-	host, err := freeLoopbackAddr()
-	if err != nil {
-		return nil, err
-	}
 	config := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(config, []byte(registryConfig(host)), 0o600); err != nil {
-		return nil, fmt.Errorf("writing registry config: %w", err)
+	if err := os.WriteFile(config, []byte(registryConfig("127.0.0.1:0")), 0o600); err != nil {
+		t.Fatalf("writing registry config: %v", err)
 	}
 	proc := StartProcess(t, ProcessSpec{
-		Name: "registry " + host,
-		Path: registryPath,
+		Name: "registry",
+		Path: tools.Registry,
 		Args: []string{"serve", config},
 		Env: []string{
 			"HOME=" + dir,
@@ -81,15 +53,38 @@ func startRegistry(t testing.TB, registryPath string) (*Registry, error) {
 		},
 		Dir: dir,
 	})
-	if err := waitRegistryReady(proc, host); err != nil {
-		proc.Stop()
-		if strings.Contains(proc.Stderr(), "address already in use") {
-			t.Logf("registry could not bind %s, retrying on another port", host)
-			return nil, fmt.Errorf("%w: %s", errPortTaken, host)
-		}
-		return nil, fmt.Errorf("%w\n--- registry stderr ---\n%s", err, proc.Stderr())
+	ctx, cancel := context.WithTimeout(context.Background(), registryReadyTimeout)
+	defer cancel()
+	host, err := waitListening(ctx, proc)
+	if err == nil {
+		err = waitRegistryReady(ctx, proc, host)
 	}
-	return &Registry{Host: host, Process: proc}, nil
+	if err != nil {
+		proc.Stop()
+		t.Fatalf("starting registry: %v\n--- registry stderr ---\n%s", err, proc.Stderr())
+	}
+	return &Registry{Host: host, Process: proc}
+}
+
+// listeningPattern matches the registry's log line naming the address it
+// bound, msg="listening on 127.0.0.1:PORT".
+var listeningPattern = regexp.MustCompile(`msg="listening on (127\.0\.0\.1:[0-9]+)"`)
+
+// waitListening waits for the registry's "listening on" log line and
+// returns the address in it.
+func waitListening(ctx context.Context, proc *Process) (string, error) {
+	for {
+		if m := listeningPattern.FindStringSubmatch(proc.Stderr()); m != nil {
+			return m[1], nil
+		}
+		select {
+		case <-proc.Done():
+			return "", fmt.Errorf("registry exited before listening: %s", proc.exitDescription())
+		case <-ctx.Done():
+			return "", fmt.Errorf("registry logged no listening address after %s", registryReadyTimeout)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // registryConfig is a minimal registry configuration: in-memory storage,
@@ -111,26 +106,10 @@ http:
   addr: ` + addr + "\n"
 }
 
-// freeLoopbackAddr returns "127.0.0.1:PORT" for a port that was free a moment ago.
-func freeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free loopback port: %w", err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		return "", fmt.Errorf("finding a free loopback port: %w", err)
-	}
-	return addr, nil
-}
-
 // waitRegistryReady polls http://host/v2/ with a short, growing backoff until
 // the registry answers 200 with its API version header, the process exits, or
-// registryReadyTimeout passes. The header check makes sure it is our registry
-// answering, not something else that took the port.
-func waitRegistryReady(proc *Process, host string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), registryReadyTimeout)
-	defer cancel()
+// ctx ends.
+func waitRegistryReady(ctx context.Context, proc *Process, host string) error {
 	client := &http.Client{Timeout: time.Second}
 	defer client.CloseIdleConnections()
 	url := "http://" + host + "/v2/"
