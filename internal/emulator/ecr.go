@@ -102,10 +102,6 @@ func (e *Emulator) serveECR(x *exchange) {
 		e.writeError(x, ae)
 		return
 	}
-	if !arn.ValidRegion(x.region) {
-		e.writeError(x, e.authFailure(x, authBadSignature, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", x.region)))
-		return
-	}
 	if ae := e.applyFault(x); ae != nil {
 		e.writeError(x, ae)
 		return

@@ -54,6 +54,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/xsigner/xsigner/internal/arn"
 	"github.com/xsigner/xsigner/internal/emulator/authority"
 	"github.com/xsigner/xsigner/internal/emulator/iam"
 )
@@ -134,6 +135,7 @@ type userKey struct {
 
 type roleInfo struct {
 	arn, account, name, id string
+	partition              string // "" when partitions are not enforced
 	trust                  *iam.Policy
 	policies               []*iam.Policy
 	maxSession             int
@@ -141,12 +143,15 @@ type roleInfo struct {
 
 // identity is an authenticated principal.
 type identity struct {
-	ARN      string
-	Account  string
-	UserID   string
-	RoleARN  string // the role behind an assumed-role session
-	Session  bool   // an assumed-role session (role chaining applies)
-	policies []*iam.Policy
+	ARN     string
+	Account string
+	// Partition of the account ("" when partitions are not enforced): the
+	// credentials are refused in regions of other partitions.
+	Partition string
+	UserID    string
+	RoleARN   string // the role behind an assumed-role session
+	Session   bool   // an assumed-role session (role chaining applies)
+	policies  []*iam.Policy
 }
 
 func (id *identity) principal() iam.Principal {
@@ -191,13 +196,14 @@ func New(w *World, opts Options) (*Emulator, error) {
 		e.messageField = "message"
 	}
 	for acct, a := range w.Accounts {
+		part := w.partitionOf(a)
 		for name, u := range a.Users {
 			pols, err := parsePolicies(u.Policies)
 			if err != nil {
 				return nil, err
 			}
-			id := &identity{ARN: fmt.Sprintf("arn:aws:iam::%s:user/%s", acct, name), Account: acct,
-				UserID: "AIDA" + stableID(acct+"/user/"+name), policies: pols}
+			id := &identity{ARN: fmt.Sprintf("arn:%s:iam::%s:user/%s", iamPartition(part), acct, name), Account: acct,
+				Partition: part, UserID: "AIDA" + stableID(acct+"/user/"+name), policies: pols}
 			for _, k := range u.AccessKeys {
 				e.userKeys[k.AccessKeyID] = &userKey{secret: k.SecretAccessKey, identity: id}
 			}
@@ -215,7 +221,7 @@ func New(w *World, opts Options) (*Emulator, error) {
 			if err != nil {
 				return nil, err
 			}
-			ri := &roleInfo{arn: "arn:aws:iam::" + acct + ":role" + path + name, account: acct, name: name,
+			ri := &roleInfo{arn: "arn:" + iamPartition(part) + ":iam::" + acct + ":role" + path + name, account: acct, partition: part, name: name,
 				id: "AROA" + stableID(acct+"/role/"+name), trust: trust, policies: pols, maxSession: r.MaxSessionDuration}
 			if ri.maxSession == 0 {
 				ri.maxSession = defaultMaxSessionDuration
@@ -524,6 +530,9 @@ func (e *Emulator) authenticate(x *exchange) *apiError {
 		// AWS: "Credential should be scoped to correct service: 'sts'."
 		return e.authFailure(x, authBadSignature, fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", x.service))
 	}
+	if !arn.ValidRegion(a.Region) {
+		return e.authFailure(x, authBadSignature, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", a.Region))
+	}
 	token := x.r.Header.Get("X-Amz-Security-Token")
 	if token == "" {
 		token = x.r.URL.Query().Get("X-Amz-Security-Token")
@@ -548,6 +557,11 @@ func (e *Emulator) authenticate(x *exchange) *apiError {
 		}
 		secret, id = s.secret, s.identity
 		x.credExpires = s.expires
+	}
+	if id.Partition != "" && arn.RegionPartition(a.Region) != id.Partition {
+		// The key exists only in its account's partition; the other
+		// partitions have never heard of it.
+		return e.authFailure(x, authUnknownKey, "")
 	}
 	if err := a.Verify(x.r, x.body, secret, time.Now()); err != nil {
 		return e.authError(x, err)

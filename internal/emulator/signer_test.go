@@ -287,9 +287,11 @@ func TestGetRevocationStatus(t *testing.T) {
 		wantAPIError(t, err, 400, "ValidationException", "Signing profile "+profileARN+" is not active: its status is Revoked.")
 	})
 	t.Run("errors", func(t *testing.T) {
+		// Account A is in partition aws: its session is unknown in aws-cn
+		// (cross-partition ARNs: TestPartitionIsCredentialBoundary).
 		cross := *in
 		_, err := e.signerIn("cn-north-1", signerSession).GetRevocationStatus(ctx, &cross)
-		wantAPIError(t, err, 400, "ValidationException", "Cross-partition revocation checks are not supported: the request is in partition aws-cn")
+		wantAPIError(t, err, 403, "UnrecognizedClientException", "The security token included in the request is invalid.")
 		badJob := *in
 		badJob.JobArn = aws.String("arn:aws:signer:us-west-2:111111111111:/signing-profiles/x")
 		_, err = e.signer(signerSession).GetRevocationStatus(ctx, &badJob)

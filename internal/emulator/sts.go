@@ -205,8 +205,10 @@ func (e *Emulator) assumeRole(x *exchange, form url.Values) *apiError {
 		return errorf(403, "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. (xsigner-emulator does not emulate MFA)")
 	}
 	role := e.roles[roleARN]
-	if role == nil {
-		return denied // AWS does not reveal whether the role exists
+	if role == nil || (role.partition != "" && role.partition != arn.RegionPartition(x.region)) {
+		// AWS does not reveal whether the role exists; a role of another
+		// partition does not exist for this partition's STS.
+		return denied
 	}
 	ctx := map[string]string{
 		"aws:PrincipalAccount": caller.Account,
@@ -272,7 +274,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(x *exchange, form url.Values) *apiE
 	}
 	host, _ := providerHost(claims.Issuer)
 	// A web identity is not an AWS principal: the trust policy alone decides.
-	principal := iam.Principal{Federated: "arn:aws:iam::" + role.account + ":oidc-provider/" + host}
+	principal := iam.Principal{Federated: "arn:" + iamPartition(role.partition) + ":iam::" + role.account + ":oidc-provider/" + host}
 	ctx := map[string]string{
 		host + ":sub":           claims.Subject,
 		host + ":aud":           claims.Audience,
@@ -331,12 +333,13 @@ func (e *Emulator) newSession(role *roleInfo, sessionName string, duration int) 
 		token:   "IQoJb3JpZ2luX2VjE" + randomString(300, secretChars),
 		expires: now.Add(time.Duration(duration) * time.Second).Truncate(time.Second),
 		identity: &identity{
-			ARN:      fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", role.account, role.name, sessionName),
-			Account:  role.account,
-			UserID:   role.id + ":" + sessionName,
-			RoleARN:  role.arn,
-			Session:  true,
-			policies: role.policies,
+			ARN:       fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", iamPartition(role.partition), role.account, role.name, sessionName),
+			Account:   role.account,
+			Partition: role.partition,
+			UserID:    role.id + ":" + sessionName,
+			RoleARN:   role.arn,
+			Session:   true,
+			policies:  role.policies,
 		},
 	}
 	keyID := "ASIA" + randomString(16, upperAlnum)

@@ -37,6 +37,15 @@ type World struct {
 
 // Account is one AWS account.
 type Account struct {
+	// Partition the account belongs to: "aws" (default), "aws-cn" or
+	// "aws-us-gov". As in AWS, the account's users, roles and sessions
+	// exist only there: a request signed for a region of another partition
+	// is refused as an unknown key (InvalidClientTokenId /
+	// UnrecognizedClientException), its ARNs start with arn:<partition>:,
+	// and its signing profiles and repositories must be in regions of that
+	// partition. See World.partitionsEnforced for world files that predate
+	// this field.
+	Partition string `json:"partition,omitempty"`
 	// Users maps an IAM user name to the user. Users are the only holders of
 	// long-term access keys.
 	Users map[string]*User `json:"users,omitempty"`
@@ -129,7 +138,7 @@ type WebIdentity struct {
 
 // WebIdentityProvider is an OIDC identity provider the emulator impersonates.
 // In trust policies it is the Federated principal
-// arn:aws:iam::<role account>:oidc-provider/<issuer host and path>, with
+// arn:<partition>:iam::<role account>:oidc-provider/<issuer host and path>, with
 // condition keys <issuer host and path>:sub and :aud.
 type WebIdentityProvider struct {
 	// Issuer is an https URL without query or fragment, e.g. https://oidc.example.
@@ -189,6 +198,14 @@ func (w *World) validate() error {
 		if a == nil {
 			return fmt.Errorf("%s: is null", where)
 		}
+		switch a.Partition {
+		case "", "aws", "aws-cn", "aws-us-gov":
+		default:
+			return fmt.Errorf("%s: partition %q must be \"aws\", \"aws-cn\" or \"aws-us-gov\"", where, a.Partition)
+		}
+		if err := w.checkRegionsInPartition(where, a); err != nil {
+			return err
+		}
 		for _, name := range sortedKeys(a.Users) {
 			u := a.Users[name]
 			uw := fmt.Sprintf("%s.users[%q]", where, name)
@@ -227,7 +244,7 @@ func (w *World) validate() error {
 			if path == "" {
 				path = "/"
 			}
-			if _, err := arn.ParseRole("arn:aws:iam::" + acct + ":role" + path + name); err != nil {
+			if _, err := arn.ParseRole("arn:" + iamPartition(w.partitionOf(a)) + ":iam::" + acct + ":role" + path + name); err != nil {
 				return fmt.Errorf("%s: name or path is not valid: %w", rw, err)
 			}
 			if len(r.TrustPolicy) == 0 {
@@ -309,6 +326,92 @@ func (w *World) validate() error {
 		return fmt.Errorf("errorMessageField %q must be \"message\" or \"Message\"", w.ErrorMessageField)
 	}
 	return nil
+}
+
+// partitionsEnforced reports whether accounts are confined to their
+// partition. They are, unless the world file predates the "partition" field
+// in a way that relies on the old behaviour: no account sets "partition"
+// and the signing profiles and repositories lie in more than one partition
+// (one account cannot do that in AWS). Such a world keeps working as before:
+// every account's credentials work in every partition and its IAM ARNs use
+// "aws". Any world that sets "partition" on one account, or keeps to one
+// partition, is enforced; an account without "partition" is then in "aws".
+func (w *World) partitionsEnforced() bool {
+	seen := map[string]bool{}
+	for _, a := range w.Accounts {
+		if a == nil {
+			continue
+		}
+		if a.Partition != "" {
+			return true
+		}
+		for _, p := range a.SigningProfiles {
+			if p != nil {
+				seen[arn.RegionPartition(p.Region)] = true
+			}
+		}
+		for _, r := range a.Repositories {
+			if r != nil {
+				seen[arn.RegionPartition(r.Region)] = true
+			}
+		}
+	}
+	return len(seen) <= 1
+}
+
+// partitionOf returns the partition of an account, or "" when partitions
+// are not enforced (any partition).
+func (w *World) partitionOf(a *Account) string {
+	switch {
+	case !w.partitionsEnforced():
+		return ""
+	case a.Partition == "":
+		return "aws"
+	}
+	return a.Partition
+}
+
+// checkRegionsInPartition refuses signing profiles and repositories outside
+// the account's partition.
+func (w *World) checkRegionsInPartition(where string, a *Account) error {
+	part := w.partitionOf(a)
+	if part == "" {
+		return nil
+	}
+	check := func(what, region string) error {
+		if region == "" || !arn.ValidRegion(region) {
+			return nil // reported with the resource's own checks
+		}
+		if rp := arn.RegionPartition(region); rp != part {
+			return fmt.Errorf("%s: %s is in region %s of partition %s, but the account is in partition %s (an AWS account belongs to one partition; set \"partition\": %q on the account or use another account)",
+				where, what, region, rp, part, rp)
+		}
+		return nil
+	}
+	for i, p := range a.SigningProfiles {
+		if p != nil {
+			if err := check(fmt.Sprintf("signingProfiles[%d]", i), p.Region); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range sortedKeys(a.Repositories) {
+		if r := a.Repositories[name]; r != nil {
+			if err := check(fmt.Sprintf("repositories[%q]", name), r.Region); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// iamPartition is the partition in an account's IAM and STS ARNs: its own,
+// or "aws" when partitions are not enforced.
+func iamPartition(part string) string {
+	if part == "" {
+		return "aws"
+	}
+	return part
 }
 
 func checkPolicies(where string, docs []json.RawMessage) error {
