@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
@@ -160,16 +161,17 @@ func (p *Plugin) GenerateSignature(context.Context, *proto.GenerateSignatureRequ
 // GenerateEnvelope validates the request (contract version, configuration,
 // key ID, region), applies the timeout and debug log, and delegates to the
 // EnvelopeGenerator. Every error it returns is a bare *proto.Error.
-func (p *Plugin) GenerateEnvelope(ctx context.Context, req *proto.GenerateEnvelopeRequest) (*proto.GenerateEnvelopeResponse, error) {
+func (p *Plugin) GenerateEnvelope(ctx context.Context, req *proto.GenerateEnvelopeRequest) (resp *proto.GenerateEnvelopeResponse, err error) {
+	defer recoverAsError(proto.CommandGenerateEnvelope, &resp, &err)
 	if req == nil {
 		return nil, proto.NewValidationError("generate-envelope request is missing")
 	}
 	if err := checkRequest(req, req.ContractVersion); err != nil {
 		return nil, err
 	}
-	cfg, err := p.parseConfig(req.PluginConfig)
-	if err != nil {
-		return nil, err
+	cfg, cerr := p.parseConfig(req.PluginConfig)
+	if cerr != nil {
+		return nil, cerr
 	}
 	key, kerr := arn.ParseSigningProfile(req.KeyID)
 	if kerr != nil {
@@ -179,44 +181,45 @@ func (p *Plugin) GenerateEnvelope(ctx context.Context, req *proto.GenerateEnvelo
 	if rerr != nil {
 		return nil, proto.NewValidationError(rerr.Error())
 	}
-	ctx, log, done, err := start(ctx, cfg, proto.CommandGenerateEnvelope)
-	if err != nil {
-		return nil, err
+	ctx, log, done, serr := start(ctx, cfg, proto.CommandGenerateEnvelope)
+	if serr != nil {
+		return nil, serr
 	}
 	defer done()
 	if p.generator == nil {
 		return nil, notConfigured(proto.CommandGenerateEnvelope)
 	}
 	log.Debug("generate-envelope", "key", key.String(), "region", region, "envelopeType", req.SignatureEnvelopeType)
-	resp, gerr := p.generator.GenerateEnvelope(ctx, SignInvocation{Request: req, Config: cfg, Key: key, Region: region, Logger: log})
-	return finish(log, proto.CommandGenerateEnvelope, resp, gerr)
+	out, gerr := p.generator.GenerateEnvelope(ctx, SignInvocation{Request: req, Config: cfg, Key: key, Region: region, Logger: log})
+	return finish(log, proto.CommandGenerateEnvelope, out, gerr)
 }
 
 // VerifySignature validates the request (contract version, required fields,
 // configuration), applies the timeout and debug log, and delegates to the
 // SignatureVerifier. Every error it returns is a bare *proto.Error.
-func (p *Plugin) VerifySignature(ctx context.Context, req *proto.VerifySignatureRequest) (*proto.VerifySignatureResponse, error) {
+func (p *Plugin) VerifySignature(ctx context.Context, req *proto.VerifySignatureRequest) (resp *proto.VerifySignatureResponse, err error) {
+	defer recoverAsError(proto.CommandVerifySignature, &resp, &err)
 	if req == nil {
 		return nil, proto.NewValidationError("verify-signature request is missing")
 	}
 	if err := checkRequest(req, req.ContractVersion); err != nil {
 		return nil, err
 	}
-	cfg, err := p.parseConfig(req.PluginConfig)
-	if err != nil {
-		return nil, err
+	cfg, cerr := p.parseConfig(req.PluginConfig)
+	if cerr != nil {
+		return nil, cerr
 	}
-	ctx, log, done, err := start(ctx, cfg, proto.CommandVerifySignature)
-	if err != nil {
-		return nil, err
+	ctx, log, done, serr := start(ctx, cfg, proto.CommandVerifySignature)
+	if serr != nil {
+		return nil, serr
 	}
 	defer done()
 	if p.verifier == nil {
 		return nil, notConfigured(proto.CommandVerifySignature)
 	}
 	log.Debug("verify-signature", "plugin", p.name, "checks", fmt.Sprint(req.TrustPolicy.SignatureVerification))
-	resp, verr := p.verifier.VerifySignature(ctx, VerifyInvocation{Request: req, Config: cfg, PluginName: p.name, Logger: log})
-	return finish(log, proto.CommandVerifySignature, resp, verr)
+	out, verr := p.verifier.VerifySignature(ctx, VerifyInvocation{Request: req, Config: cfg, PluginName: p.name, Logger: log})
+	return finish(log, proto.CommandVerifySignature, out, verr)
 }
 
 // checkRequest applies the framework's required-field checks (which the
@@ -269,6 +272,25 @@ func finish[R any](log *slog.Logger, cmd proto.Command, resp *R, err error) (*R,
 	}
 	log.Debug("done", "command", string(cmd))
 	return resp, nil
+}
+
+// recoverAsError turns a panic in a protocol command into an ERROR response,
+// so notation gets one JSON error on stderr and an empty stdout instead of a
+// goroutine dump. Deferred with the command's named results. Only the text of
+// a runtime error (index out of range, nil dereference) is quoted: any other
+// panic value is arbitrary data and could hold anything, so only its type is.
+func recoverAsError[R any](cmd proto.Command, resp **R, err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	what := fmt.Sprintf("%T", r)
+	if re, ok := r.(runtime.Error); ok {
+		what = re.Error()
+	}
+	*resp = nil
+	*err = proto.NewGenericErrorf("xsigner failed unexpectedly during %s (internal error: %s). "+
+		"This is a bug in xsigner: please report it with the notation command and xsigner version %s.", cmd, what, version.Get())
 }
 
 func notConfigured(cmd proto.Command) *proto.Error {

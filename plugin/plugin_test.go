@@ -293,3 +293,62 @@ func TestVerifySignature(t *testing.T) {
 		})
 	}
 }
+
+type panickingGenerator struct{ value any }
+
+func (g panickingGenerator) GenerateEnvelope(context.Context, SignInvocation) (*proto.GenerateEnvelopeResponse, error) {
+	panic(g.value)
+}
+
+type panickingVerifier struct{ value any }
+
+func (v panickingVerifier) VerifySignature(context.Context, VerifyInvocation) (*proto.VerifySignatureResponse, error) {
+	panic(v.value)
+}
+
+// TestPanicBecomesError checks that a panic behind the protocol boundary
+// reaches notation as one bare ERROR, not as a goroutine dump on stderr
+// (which notation cannot parse), and that only a runtime error's text is
+// quoted: any other panic value may carry arbitrary data.
+func TestPanicBecomesError(t *testing.T) {
+	t.Parallel()
+	var nilMap map[string]int
+	runtimeErr := func() (r any) {
+		defer func() { r = recover() }()
+		nilMap["x"] = 1
+		return nil
+	}()
+	tests := map[string]struct {
+		value   any
+		want    string
+		wantNot string
+	}{
+		"runtime error": {runtimeErr, "assignment to entry in nil map", ""},
+		"string value":  {"AKIA-secret-canary", "internal error: string", "secret-canary"},
+		"error value":   {errors.New("token-canary"), "internal error: *errors.errorString", "token-canary"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			noEnv := WithEnv(func(string) (string, bool) { return "", false })
+			p := New(noEnv, WithEnvelopeGenerator(panickingGenerator{tc.value}), WithSignatureVerifier(panickingVerifier{tc.value}))
+			resp1, err1 := p.GenerateEnvelope(t.Context(), envelopeRequest(nil))
+			resp2, err2 := p.VerifySignature(t.Context(), verifyRequest(nil))
+			if resp1 != nil || resp2 != nil {
+				t.Errorf("responses = %v, %v; want none", resp1, resp2)
+			}
+			for _, err := range []error{err1, err2} {
+				pe, ok := err.(*proto.Error)
+				if !ok {
+					t.Fatalf("error %T %v is not a bare *plugin.Error", err, err)
+				}
+				if pe.ErrCode != proto.ErrorCodeGeneric || !strings.Contains(pe.Message, tc.want) || !strings.Contains(pe.Message, "bug in xsigner") {
+					t.Errorf("error = %s %q, want ERROR containing %q", pe.ErrCode, pe.Message, tc.want)
+				}
+				if tc.wantNot != "" && strings.Contains(pe.Message, tc.wantNot) {
+					t.Errorf("error %q quotes the panic value %q", pe.Message, tc.wantNot)
+				}
+			}
+		})
+	}
+}
