@@ -53,11 +53,17 @@ func Binary(t testing.TB) string {
 // "notation-com.amazonaws.signer.notation.plugin") and returns its path.
 func CopyAs(t testing.TB, name string) string {
 	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	// A hard link, not a copy, when it can: a copy is written through a file
+	// descriptor that a child forked meanwhile by a parallel test inherits
+	// until its exec, and exec of the copy then fails with "text file busy".
+	if err := os.Link(Binary(t), path); err == nil {
+		return path
+	}
 	b, err := os.ReadFile(Binary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, b, 0o755); err != nil {
 		t.Fatal(err)
 	}

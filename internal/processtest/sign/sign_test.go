@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/notaryproject/notation-core-go/signature"
 	"github.com/notaryproject/notation-core-go/signature/jws"
@@ -591,6 +592,12 @@ func TestSignFailures(t *testing.T) {
 				}
 			}
 			calls := f.emu.Calls()
+			// The emulator journals a hung call only once it notices the
+			// client went away, which can be just after the plugin exited.
+			for wait := 0; tc.fault != nil && tc.fault.Hang && len(calls) == 0 && wait < 500; wait++ {
+				time.Sleep(20 * time.Millisecond)
+				calls = f.emu.Calls()
+			}
 			if tc.noCalls && len(calls) != 0 {
 				t.Errorf("refused too late, after AWS calls:%s", journal(calls))
 			}

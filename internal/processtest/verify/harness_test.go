@@ -239,6 +239,19 @@ func (f *fixture) revocationCalls() []emulator.Call {
 	return out
 }
 
+// settledRevocationCalls returns the GetRevocationStatus journal once it
+// holds want entries, or as it stands after a bounded wait. The emulator
+// journals a hung call only when it notices that the client went away,
+// which can be just after the plugin process has exited.
+func (f *fixture) settledRevocationCalls(want int) []emulator.Call {
+	calls := f.revocationCalls()
+	for wait := 0; len(calls) < want && wait < 500; wait++ {
+		time.Sleep(20 * time.Millisecond)
+		calls = f.revocationCalls()
+	}
+	return calls
+}
+
 // signerClient is an AWS SDK Signer client for id in region, talking to the
 // emulator: how a user revokes (aws signer revoke-signature ...).
 func (f *fixture) signerClient(id identity, region string) *signer.Client {
