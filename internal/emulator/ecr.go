@@ -33,6 +33,9 @@ const ecrTargetPrefix = "AmazonEC2ContainerRegistry_V20150921."
 // (AWS: 12 hours).
 const ecrTokenLifetime = 12 * time.Hour
 
+// maxManifestBytes is ECR's image manifest size limit (4 MiB).
+const maxManifestBytes = 4 << 20
+
 // maxECRTokens bounds the live tokens kept; expired ones are dropped first.
 const maxECRTokens = 10_000
 
@@ -64,6 +67,7 @@ func (r *repoInfo) upstreamName() string { return r.account + "/" + r.region + "
 // caller's identity.
 type ecrToken struct {
 	identity *identity
+	region   string // the region of the GetAuthorizationToken call
 	expires  time.Time
 }
 
@@ -226,7 +230,7 @@ func (e *Emulator) getAuthorizationToken(x *exchange) *apiError {
 			delete(e.ecrTokens, k)
 		}
 	}
-	e.ecrTokens[password] = &ecrToken{identity: c, expires: expires}
+	e.ecrTokens[password] = &ecrToken{identity: c, region: x.region, expires: expires}
 	e.mu.Unlock()
 	registries := in.RegistryIDs
 	if len(registries) == 0 {
@@ -378,9 +382,13 @@ func (e *Emulator) fetchManifest(ctx context.Context, repo *repoInfo, ref string
 	if resp.StatusCode == http.StatusNotFound {
 		return nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest %s from the upstream registry: %w", ref, err)
+	}
+	if len(body) > maxManifestBytes {
+		// A cut-off manifest would get a wrong digest; say so instead.
+		return nil, fmt.Errorf("reading manifest %s from the upstream registry: larger than ECR's %d-byte manifest limit", ref, maxManifestBytes)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("reading manifest %s from the upstream registry: status %s", ref, resp.Status)

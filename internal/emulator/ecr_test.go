@@ -372,3 +372,41 @@ func TestECRWithUpstreamRegistry(t *testing.T) {
 		t.Errorf("journal registry operations %v lack the push", ops)
 	}
 }
+
+// TestRegistryTokenRegion: an ECR token is for the registry of the region
+// it was asked for; a token of another region is refused before IAM and the
+// upstream (AWS does not document this; refusing is the stricter choice).
+func TestRegistryTokenRegion(t *testing.T) {
+	t.Parallel()
+	e := startECR(t, "")
+	out, err := ecr.New(ecr.Options{Region: "eu-west-1", Credentials: static(adminKeys), BaseEndpoint: aws.String(e.URL), RetryMaxAttempts: 1}).
+		GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(*out.AuthorizationData[0].AuthorizationToken)
+	pw := strings.TrimPrefix(string(raw), "AWS:")
+	resp, body := registryDo(t, http.MethodGet, e.URL+"/v2/"+repoName+"/manifests/v1", "AWS", pw, nil)
+	if resp.StatusCode != 401 || !strings.Contains(body, "eu-west-1") {
+		t.Fatalf("eu-west-1 token on a us-west-2 repository: %d %s, want 401", resp.StatusCode, body)
+	}
+	resp, body = registryDo(t, http.MethodGet, e.URL+"/v2/"+repoName+"/manifests/v1", "AWS", e.loginPassword(t, adminKeys), nil)
+	if resp.StatusCode != 503 {
+		t.Fatalf("us-west-2 token: %d %s, want 503 (allowed, no upstream)", resp.StatusCode, body)
+	}
+}
+
+// TestRegistryRejectsDotSegments: references and upload ids are single
+// names; "." and ".." (also percent-encoded) would make the upstream's path
+// cleaning leave the authorized repository's path.
+func TestRegistryRejectsDotSegments(t *testing.T) {
+	t.Parallel()
+	e := startECR(t, "")
+	pw := e.loginPassword(t, adminKeys)
+	for _, p := range []string{"/manifests/..", "/manifests/%2e%2e", "/blobs/.", "/blobs/uploads/..", "/referrers/..", "/manifests/-bad"} {
+		resp, body := registryDo(t, http.MethodGet, e.URL+"/v2/"+repoName+p, "AWS", pw, nil)
+		if resp.StatusCode != 404 {
+			t.Errorf("GET %s: %d %s, want 404", p, resp.StatusCode, body)
+		}
+	}
+}

@@ -74,8 +74,34 @@ func parseRegistryPath(p string) (registryRoute, bool) {
 	case m[2] == "/tags/list":
 		r.kind = "tags"
 	}
+	// The last segment must be what the distribution API puts there: a tag
+	// or digest, a digest, an upload id. Anything else, "." and ".." in
+	// particular, is not routed: the upstream cleans dot segments, which
+	// would move the request off the repository IAM authorized.
+	last := r.rest[strings.LastIndex(r.rest, "/")+1:]
+	switch r.kind {
+	case "manifests":
+		if !imageTagPattern.MatchString(last) && !imageDigestPattern.MatchString(last) {
+			return registryRoute{}, false
+		}
+	case "blobs", "referrers":
+		if !imageDigestPattern.MatchString(last) {
+			return registryRoute{}, false
+		}
+	case "uploads":
+		if last != "" && !uploadIDPattern.MatchString(last) {
+			return registryRoute{}, false
+		}
+	}
 	return r, true
 }
+
+// hostHeaderPattern matches host[:port] values safe to echo in a header.
+var hostHeaderPattern = regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](:[0-9]+)?$`)
+
+// uploadIDPattern matches the upload session ids registries hand out
+// (distribution: a UUID); ids never start with a dot.
+var uploadIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_=.-]*$`)
 
 // registryActions are the IAM actions a registry request needs.
 func registryActions(method string, rt registryRoute, hasBody bool) []string {
@@ -159,11 +185,16 @@ func (e *Emulator) serveRegistry(w http.ResponseWriter, r *http.Request) {
 		rx.operation = strings.Join(registryActions(r.Method, rt, r.ContentLength != 0), "+")
 	}
 	realm := "https://" + r.Host + "/"
+	if !hostHeaderPattern.MatchString(r.Host) {
+		// The Host header is the client's; never copy quotes or the like
+		// into a header value.
+		realm = "https://ecr.amazonaws.com/"
+	}
 	if m := ecrHostPattern.FindStringSubmatch(r.Host); m != nil {
 		realm = "https://" + registryHost(m[1], m[2]) + "/"
 	}
-	caller, status, msg := e.registryCaller(r)
-	if caller == nil {
+	tok, status, msg := e.registryCaller(r)
+	if tok == nil {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`",service="ecr.amazonaws.com"`)
 			writeRegistryError(w, r, rx, status, "UNAUTHORIZED", msg)
@@ -172,6 +203,7 @@ func (e *Emulator) serveRegistry(w http.ResponseWriter, r *http.Request) {
 		writeRegistryError(w, r, rx, status, "DENIED", msg)
 		return
 	}
+	caller := tok.identity
 	rx.caller = caller
 	if r.URL.Path == "/v2/" || r.URL.Path == "/v2" {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -201,6 +233,17 @@ func (e *Emulator) serveRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rx.region = repo.region
+	if tok.region != repo.region {
+		// An ECR token is asked for in one region (aws ecr
+		// get-login-password --region R) for that region's registries. AWS
+		// does not document using it elsewhere; refusing is the stricter
+		// choice.
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`",service="ecr.amazonaws.com"`)
+		writeRegistryError(w, r, rx, http.StatusUnauthorized, "UNAUTHORIZED", fmt.Sprintf(
+			"the authorization token was issued in region %s, but repository %s is in %s: get one with aws ecr get-login-password --region %s",
+			tok.region, repo.name, repo.region, repo.region))
+		return
+	}
 	for _, action := range actions {
 		res := e.authorizeECR(caller, action, repo.arn, repo.account, repo.region, repo.policy)
 		if !res.Allowed {
@@ -220,9 +263,9 @@ func (e *Emulator) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	e.proxyRegistry(w, r, rx, repo, rt)
 }
 
-// registryCaller authenticates a registry request: nil and the status and
-// message to answer when it cannot.
-func (e *Emulator) registryCaller(r *http.Request) (*identity, int, string) {
+// registryCaller authenticates a registry request: its token, or nil and
+// the status and message to answer.
+func (e *Emulator) registryCaller(r *http.Request) (*ecrToken, int, string) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, http.StatusUnauthorized, "authentication required: log in with the password of aws ecr get-login-password, user AWS"
@@ -246,7 +289,7 @@ func (e *Emulator) registryCaller(r *http.Request) (*identity, int, string) {
 		// ECR: "denied: Your authorization token has expired. Reauthenticate and try again."
 		return nil, http.StatusForbidden, "Your authorization token has expired. Reauthenticate and try again."
 	}
-	return tok.identity, 0, ""
+	return tok, 0, ""
 }
 
 // registryRepository finds the repository a request names.
