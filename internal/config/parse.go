@@ -326,12 +326,29 @@ func isLoopback(host string) bool {
 }
 
 // redactURL hides the user info of a URL-looking value, so a password pasted
-// into an endpoint URL does not reach an error message.
+// into an endpoint URL does not reach an error message. A value url.Parse
+// refuses (a bad escape, a broken host) is redacted by hand: whatever comes
+// between "://" and the last "@" of the authority.
 func redactURL(v string) string {
 	u, err := url.Parse(v)
-	if err != nil || u.User == nil {
+	if err == nil {
+		if u.User == nil {
+			return v
+		}
+		u.User = url.User("REDACTED")
+		return u.String()
+	}
+	scheme, rest, ok := strings.Cut(v, "://")
+	if !ok {
 		return v
 	}
-	u.User = url.User("REDACTED")
-	return u.String()
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return v
+	}
+	return scheme + "://REDACTED" + rest[at:]
 }

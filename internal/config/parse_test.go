@@ -128,15 +128,19 @@ func TestParseBadValues(t *testing.T) {
 		"endpoint path":               {"signer-endpoint-url", "https://example.com/signer", "path"},
 		"endpoint query":              {"sts-endpoint-url", "https://example.com?x=1", "query"},
 		"endpoint userinfo":           {"sts-endpoint-url", "https://u:hunter2@example.com", "user info"},
-		"alias endpoint http remote":  {"aws-signer-endpoint-url", "http://example.com", "non-loopback"},
-		"sts endpoint http remote":    {"sts-endpoint-url", "http://sts.amazonaws.com", "non-loopback"},
-		"credential-cache true":       {"credential-cache", "true", "on or off"},
-		"credential-cache ON":         {"credential-cache", "ON", "on or off"},
-		"timeout zero":                {"timeout", "0s", "positive Go duration"},
-		"timeout negative":            {"timeout", "-1s", "positive Go duration"},
-		"timeout bare":                {"timeout", "30", "positive Go duration"},
-		"debug-log relative":          {"debug-log", "xsigner.log", "absolute file path"},
-		"empty value":                 {"aws-region", "", "is empty"},
+		// url.Parse fails on these, so the password must be hidden without it.
+		"endpoint userinfo bad escape": {"sts-endpoint-url", "http://u:hunter2%zz@127.0.0.1:8080", "absolute URL"},
+		"endpoint userinfo bad host":   {"signer-endpoint-url", "http://u:hunter2@[::1", "absolute URL"},
+		"endpoint userinfo space":      {"signer-endpoint-url", "https://u:hunter2 x@host", "absolute URL"},
+		"alias endpoint http remote":   {"aws-signer-endpoint-url", "http://example.com", "non-loopback"},
+		"sts endpoint http remote":     {"sts-endpoint-url", "http://sts.amazonaws.com", "non-loopback"},
+		"credential-cache true":        {"credential-cache", "true", "on or off"},
+		"credential-cache ON":          {"credential-cache", "ON", "on or off"},
+		"timeout zero":                 {"timeout", "0s", "positive Go duration"},
+		"timeout negative":             {"timeout", "-1s", "positive Go duration"},
+		"timeout bare":                 {"timeout", "30", "positive Go duration"},
+		"debug-log relative":           {"debug-log", "xsigner.log", "absolute file path"},
+		"empty value":                  {"aws-region", "", "is empty"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
