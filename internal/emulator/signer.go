@@ -234,11 +234,25 @@ func (e *Emulator) lookupProfile(owner, region, name string) *profile {
 	return &cp
 }
 
+// permsOf returns the profile's permissions that apply to the profile's
+// current version: those without a profileVersion and those for it. A
+// permission added for another version grants nothing here (AWS does not
+// document how it treats them; ignoring them is the stricter reading).
 func permsOf(p *profile) []ProfilePermission {
 	if p == nil {
 		return nil
 	}
-	return p.Permissions
+	return permsForVersion(p.Permissions, p.Version)
+}
+
+func permsForVersion(perms []ProfilePermission, version string) []ProfilePermission {
+	var out []ProfilePermission
+	for _, pp := range perms {
+		if pp.ProfileVersion == "" || pp.ProfileVersion == version {
+			out = append(out, pp)
+		}
+	}
+	return out
 }
 
 // The texts of ResourceNotFoundException are not documented (aws.md §5).
@@ -723,7 +737,8 @@ func (e *Emulator) revokeSignature(x *exchange, jobID string) *apiError {
 	var perms []ProfilePermission
 	if j != nil {
 		if p := e.st.Profiles[profileKey(j.Owner, j.Region, j.ProfileName)]; p != nil {
-			perms = append(perms, p.Permissions...)
+			// The permissions for the version the job signed with.
+			perms = permsForVersion(p.Permissions, j.ProfileVersionARN[strings.LastIndex(j.ProfileVersionARN, "/")+1:])
 		}
 	}
 	e.mu.Unlock()

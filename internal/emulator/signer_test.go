@@ -529,3 +529,41 @@ func sameJSON(a, b []byte) bool {
 	}
 	return reflect.DeepEqual(x, y)
 }
+
+// TestProfilePermissionVersion: a profile permission added for one profile
+// version grants nothing once the profile signs with another version
+// (AWS does not document the exact semantics; the stricter reading).
+func TestProfilePermissionVersion(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	ctx := context.Background()
+	admin := e.signer(adminKeys)
+	ci := e.signer(e.ciSession(t))
+	list, err := admin.ListProfilePermissions(ctx, &signer.ListProfilePermissionsInput{ProfileName: aws.String(profileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err := admin.RemoveProfilePermission(ctx, &signer.RemoveProfilePermissionInput{ProfileName: aws.String(profileName),
+		StatementId: aws.String("ci-sign"), RevisionId: list.RevisionId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := admin.GetSigningProfile(ctx, &signer.GetSigningProfileInput{ProfileName: aws.String(profileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.AddProfilePermission(ctx, &signer.AddProfilePermissionInput{ProfileName: aws.String(profileName),
+		Action: aws.String("signer:SignPayload"), Principal: aws.String(ciRole), StatementId: aws.String("ci-v1"),
+		ProfileVersion: p.ProfileVersion, RevisionId: rm.RevisionId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ci.SignPayload(ctx, signInput(accountA, notaryPayload(t))); err != nil {
+		t.Fatalf("sign with the permitted version: %v", err)
+	}
+	if _, err := admin.PutSigningProfile(ctx, &signer.PutSigningProfileInput{ProfileName: aws.String(profileName),
+		PlatformId: aws.String("Notation-OCI-SHA384-ECDSA")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ci.SignPayload(ctx, signInput(accountA, notaryPayload(t)))
+	wantAPIError(t, err, 403, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/codebuild-ci/test-session is not authorized to perform: signer:SignPayload on resource: "+profileARN+" because no resource-based policy allows the signer:SignPayload action")
+}
