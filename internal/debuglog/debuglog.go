@@ -9,12 +9,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 )
 
 // Open returns a logger for path. An empty path gives a logger that discards
 // everything. Otherwise the file is created with mode 0600 (or appended to),
 // and must be a regular file: symlinks, devices, FIFOs and directories are
-// refused. The returned Closer closes the file (a no-op for "").
+// refused, and so is a file owned by another user. An existing file open to
+// group or others is narrowed to 0600 first. The returned Closer closes the
+// file (a no-op for "").
 func Open(path string) (*slog.Logger, io.Closer, error) {
 	if path == "" {
 		return slog.New(slog.DiscardHandler), nopCloser{}, nil
@@ -34,6 +37,18 @@ func Open(path string) (*slog.Logger, io.Closer, error) {
 	if err != nil || !fi.Mode().IsRegular() {
 		_ = f.Close()
 		return nil, nil, fmt.Errorf("debug log %q is not a regular file; give the path of a plain file", path)
+	}
+	// In a shared directory such as /tmp another user can create the file
+	// first and then read everything appended to it.
+	if uid, ok := ownerOf(fi); ok && uid != os.Getuid() {
+		_ = f.Close()
+		return nil, nil, fmt.Errorf("debug log %q is owned by uid %d, not the current user (uid %d); remove it or name a file in a directory of your own", path, uid, os.Getuid())
+	}
+	if fi.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
+		if err := f.Chmod(0o600); err != nil {
+			_ = f.Close()
+			return nil, nil, fmt.Errorf("debug log %q has mode %#o and could not be narrowed to 0600: %w", path, fi.Mode().Perm(), err)
+		}
 	}
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), f, nil
 }
