@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,12 +24,20 @@ import (
 )
 
 // The buildspecs run as CodeBuild would run them: the phase commands
-// (install, pre_build, build) of spec/buildspec/*.yml in one bash, with the
+// (install, pre_build, build) of spec/buildspec/*.yml in CodeBuild's order,
+// each command in a fresh bash that starts with the shell variables (scalars
+// only) and working directory the previous command left, with the
 // buildspec's env.variables overridden by the build's own variables, the
 // real aws CLI, notation of .tools/bin and the plugin of bin/, against
 // xsigner-emulator (STS, Signer, ECR and its registry endpoint in front of a
 // real registry). Downloads are file:// URLs of local archives with their
 // real SHA-256.
+//
+// Each command's exit status is checked and the first failure ends the
+// build, as CodeBuild's default on-failure ABORT does. What CodeBuild does
+// not carry from one command to the next is not carried here either: bash
+// arrays, functions and shell options (set -o pipefail, set -e). A
+// buildspec that relies on them passes in one bash but not in CodeBuild.
 //
 // Variables the test sets (what a CodeBuild project sets, plus the endpoint
 // overrides): ACCOUNT_A_ID, REPO_NAME, IMAGE_TAG, SIGNING_PROFILE_NAME,
@@ -68,20 +77,72 @@ func loadBuildspec(t *testing.T, name string) buildspec {
 	return b
 }
 
-// script is the build as one bash script: the phases in CodeBuild's order,
-// then the exported variables printed as NAME=value lines.
-func (b buildspec) script() string {
-	var s strings.Builder
+// commandPrologue starts every command: restore what the previous one left.
+const commandPrologue = `__xs_state=%q
+if [ -f "$__xs_state" ]; then . "$__xs_state"; fi
+`
+
+// commandEpilogue ends every command: keep its exit status, save the shell
+// variables CodeBuild keeps (scalars; not arrays, not read-only or bash's own)
+// and the working directory for the next command.
+const commandEpilogue = `
+__xs_rc=$?
+{
+	for __xs_n in $(compgen -v); do
+		case "$__xs_n" in
+		__xs_* | BASH* | SHELLOPTS | EUID | UID | PPID | GROUPS | FUNCNAME | PIPESTATUS | _ | SHLVL | RANDOM | SRANDOM | SECONDS | LINENO | HISTCMD | OPTIND | OPTARG | OPTERR | PWD | OLDPWD | IFS | PS4 | DIRSTACK | EPOCHSECONDS | EPOCHREALTIME | COMP_WORDBREAKS | HOSTNAME | HOSTTYPE | MACHTYPE | OSTYPE) continue ;;
+		esac
+		__xs_d=$(declare -p "$__xs_n" 2>/dev/null) || continue
+		__xs_f=${__xs_d#declare -}
+		__xs_f=${__xs_f%% *}
+		case "$__xs_f" in *a* | *A* | *r*) continue ;; esac
+		printf '%s\n' "$__xs_d"
+	done
+	printf 'cd %q\n' "$PWD"
+} >"$__xs_state"
+exit "$__xs_rc"
+`
+
+// script writes the build into dir as CodeBuild runs it and returns the
+// path of the driver script. Every command becomes its own file, run by the
+// driver with a fresh bash; the driver stops at the first command that
+// exits non-zero, printing CodeBuild's message, and at the end prints the
+// exported variables as "exported NAME=value" lines.
+func (b buildspec) script(t *testing.T, dir string) string {
+	t.Helper()
+	state := filepath.Join(dir, "state.sh")
+	var driver strings.Builder
+	driver.WriteString("#!/bin/bash\n")
+	n := 0
 	for _, phase := range []string{"install", "pre_build", "build"} {
-		fmt.Fprintf(&s, "echo '[phase %s]'\n", phase)
+		fmt.Fprintf(&driver, "echo '[phase %s]'\n", phase)
 		for _, c := range b.Phases[phase].Commands {
-			s.WriteString(c + "\n")
+			n++
+			file := filepath.Join(dir, fmt.Sprintf("command-%02d.sh", n))
+			body := fmt.Sprintf(commandPrologue, state) + c + "\n" + commandEpilogue
+			if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&driver, "/bin/bash %q\n__rc=$?\n", file)
+			fmt.Fprintf(&driver, "if [ $__rc -ne 0 ]; then echo %q\"$__rc\" >&2; echo %q >&2; exit $__rc; fi\n",
+				"[Container] Command did not exit successfully "+c+" exit status ", "Phase complete: "+strings.ToUpper(phase)+" State: FAILED")
 		}
 	}
+	var exports strings.Builder
+	fmt.Fprintf(&exports, ". %q\n", state)
 	for _, v := range b.Env.ExportedVariable {
-		fmt.Fprintf(&s, "echo \"exported %s=${%s}\"\n", v, v)
+		fmt.Fprintf(&exports, "echo \"exported %s=${%s}\"\n", v, v)
 	}
-	return s.String()
+	exportsFile := filepath.Join(dir, "exported.sh")
+	if err := os.WriteFile(exportsFile, []byte(exports.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&driver, "/bin/bash %q\n", exportsFile)
+	path := filepath.Join(dir, "build.sh")
+	if err := os.WriteFile(path, []byte(driver.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // awsCLI finds the real aws CLI (not a pyenv shim, which needs pyenv's
@@ -206,12 +267,9 @@ func (p *pipeline) run(file, role string, extra map[string]string) (harness.Resu
 			env.Set(k, v)
 		}
 	}
-	script := filepath.Join(p.t.TempDir(), "build.sh")
-	if err := os.WriteFile(script, []byte(b.script()), 0o600); err != nil {
-		p.t.Fatal(err)
-	}
+	script := b.script(p.t, p.t.TempDir())
 	moduleRoot := harness.ModuleRoot(p.t)
-	r := env.Run(moduleRoot, "/bin/bash", "-e", script)
+	r := env.Run(moduleRoot, "/bin/bash", script)
 	exported := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?m)^exported ([A-Z_]+)=(.*)$`).FindAllStringSubmatch(r.Stdout, -1) {
 		exported[m[1]] = m[2]
@@ -274,10 +332,26 @@ func TestBuildspecsSignAndVerify(t *testing.T) {
 			for k, v := range model {
 				extra[k] = v
 			}
+			before := len(p.f.emu.Calls())
 			r, exported := p.run("sign.yml", codebuildRole, extra)
 			mustSucceed(t, r)
 			if exported["IMAGE_DIGEST"] != digest {
 				t.Fatalf("exported IMAGE_DIGEST %q, want %s", exported["IMAGE_DIGEST"], digest)
+			}
+			// The model really used: SignPayload called as account A's
+			// signing role, or as the CodeBuild role itself.
+			wantCaller := "arn:aws:sts::" + accountB + ":assumed-role/codebuild-sign/"
+			if model["SIGNING_ROLE_ARN"] != "" {
+				wantCaller = "arn:aws:sts::" + accountA + ":assumed-role/xsigner-signer/"
+			}
+			var signers []string
+			for _, c := range p.f.emu.Calls()[before:] {
+				if c.Service == "signer" && c.Operation == "SignPayload" {
+					signers = append(signers, c.Caller)
+				}
+			}
+			if len(signers) != 1 || !strings.HasPrefix(signers[0], wantCaller) {
+				t.Fatalf("SignPayload called by %q, want once by %s...", signers, wantCaller)
 			}
 			r, _ = p.run("verify.yml", deployRole, map[string]string{"IMAGE_DIGEST": digest})
 			mustSucceed(t, r)
@@ -357,4 +431,105 @@ func wantDenied(t *testing.T, emu *emulator.Emulator, action string) {
 		}
 	}
 	t.Fatalf("no registry call denied for %s in the journal", action)
+}
+
+// TestBuildspecRunnerIsCodeBuildLike pins the runner's semantics on a small
+// buildspec: scalar variables, exports and the directory carry over; arrays
+// and shell options do not; only a command's own exit status counts; the
+// first failing command ends the build with its status.
+func TestBuildspecRunnerIsCodeBuildLike(t *testing.T) {
+	var b buildspec
+	b.Env.ExportedVariable = []string{"KEPT"}
+	b.Phases = map[string]struct {
+		Commands []string `yaml:"commands"`
+	}{
+		"install": {Commands: []string{
+			`KEPT=scalar; export EXP=exported; ARR=(a b); set -o pipefail; set -e; cd /`,
+			`[ "$KEPT" = scalar ] && [ "$EXP" = exported ] && [ "$PWD" = / ]`,
+			`[ -z "${ARR[*]:-}" ]`,
+			`false | true`,
+			`false; true`,
+		}},
+		"build": {Commands: []string{`echo reached build; exit 3`, `echo not reached`}},
+	}
+	cmd := exec.Command("/bin/bash", b.script(t, t.TempDir()))
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+		t.Fatalf("build ended with %v, want exit status 3:\n%s", err, out)
+	}
+	for _, want := range []string{"reached build", "Command did not exit successfully echo reached build; exit 3 exit status 3", "Phase complete: BUILD State: FAILED"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "not reached") || strings.Contains(string(out), "INSTALL State: FAILED") {
+		t.Errorf("runner did not behave like CodeBuild:\n%s", out)
+	}
+}
+
+// TestBuildspecPartitions runs the pre_build commands that derive the
+// partition and registry, and the profile ARN and trust policy lines that use
+// them, of both buildspecs for a region of each partition: the ARNs and the
+// ECR host must be those of that partition (no arn:aws: in aws-cn or
+// aws-us-gov, amazonaws.com.cn in China).
+func TestBuildspecPartitions(t *testing.T) {
+	tests := []struct{ region, partition, registry string }{
+		{"us-west-2", "aws", "111111111111.dkr.ecr.us-west-2.amazonaws.com"},
+		{"cn-north-1", "aws-cn", "111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn"},
+		{"us-gov-west-1", "aws-us-gov", "111111111111.dkr.ecr.us-gov-west-1.amazonaws.com"},
+	}
+	for _, file := range []string{"sign.yml", "verify.yml"} {
+		b := loadBuildspec(t, file)
+		var picked []string
+		for _, c := range b.Phases["pre_build"].Commands {
+			if strings.Contains(c, "AWS_PARTITION=") || strings.HasPrefix(c, "REGISTRY=") {
+				picked = append(picked, c)
+			}
+		}
+		if len(picked) != 2 {
+			t.Fatalf("%s: found %d partition/registry commands in pre_build, want 2: %q", file, len(picked), picked)
+		}
+		for _, c := range b.Phases["build"].Commands {
+			if strings.HasPrefix(c, "PROFILE_ARN=") {
+				picked = append(picked, c)
+			}
+		}
+		policy, err := filepath.Abs("trustpolicy.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range tests {
+			t.Run(file+"/"+tc.region, func(t *testing.T) {
+				var sb strings.Builder
+				for _, c := range picked {
+					sb.WriteString(c + "\n")
+				}
+				// verify.yml's trust policy rendering, as its sed does it.
+				sb.WriteString(`sed -e "s|\${REGISTRY}|$REGISTRY|g" -e "s|\${REPO_NAME}|$REPO_NAME|g" -e "s|\${AWS_REGION}|$AWS_REGION|g" -e "s|\${AWS_PARTITION}|$AWS_PARTITION|g" -e "s|\${ACCOUNT_A_ID}|$ACCOUNT_A_ID|g" -e "s|\${SIGNING_PROFILE_NAME}|$SIGNING_PROFILE_NAME|g" "$POLICY"` + "\n")
+				sb.WriteString(`echo "registry=$REGISTRY"; echo "profile=${PROFILE_ARN:-}"` + "\n")
+				cmd := exec.Command("/bin/bash", "-c", sb.String())
+				cmd.Env = []string{"PATH=/usr/bin:/bin", "AWS_REGION=" + tc.region, "ACCOUNT_A_ID=111111111111",
+					"REPO_NAME=team/app", "SIGNING_PROFILE_NAME=release_signer", "POLICY=" + policy}
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("%v\n%s", err, out)
+				}
+				got := string(out)
+				wantARN := "arn:" + tc.partition + ":signer:" + tc.region + ":111111111111:/signing-profiles/release_signer"
+				if !strings.Contains(got, "registry="+tc.registry+"\n") {
+					t.Errorf("registry is not %s:\n%s", tc.registry, got)
+				}
+				if !strings.Contains(got, `"`+wantARN+`"`) {
+					t.Errorf("trust policy does not trust %s:\n%s", wantARN, got)
+				}
+				if file == "sign.yml" && !strings.Contains(got, "profile="+wantARN+"\n") {
+					t.Errorf("sign.yml signs with another profile ARN than %s:\n%s", wantARN, got)
+				}
+				if strings.Contains(got, "${") {
+					t.Errorf("a placeholder is left:\n%s", got)
+				}
+			})
+		}
+	}
 }
