@@ -250,7 +250,7 @@ func (w *World) validate() error {
 			if len(r.TrustPolicy) == 0 {
 				return fmt.Errorf("%s: trustPolicy is required", rw)
 			}
-			if _, err := iam.ParsePolicy(r.TrustPolicy); err != nil {
+			if err := checkPolicy(r.TrustPolicy, iam.ValidateTrustPolicy); err != nil {
 				return fmt.Errorf("%s.trustPolicy: %w", rw, err)
 			}
 			if err := checkPolicies(rw, r.Policies); err != nil {
@@ -414,13 +414,25 @@ func iamPartition(part string) string {
 	return part
 }
 
+// checkPolicies checks identity-based policies (of users and roles).
 func checkPolicies(where string, docs []json.RawMessage) error {
 	for i, d := range docs {
-		if _, err := iam.ParsePolicy(d); err != nil {
+		if err := checkPolicy(d, iam.ValidateIdentityPolicy); err != nil {
 			return fmt.Errorf("%s.policies[%d]: %w", where, i, err)
 		}
 	}
 	return nil
+}
+
+// checkPolicy parses a policy document and applies the rules IAM has for
+// its kind (identity, trust or resource policy), so that a document AWS
+// refuses with MalformedPolicyDocument is refused here too.
+func checkPolicy(doc json.RawMessage, validate func(*iam.Policy) error) error {
+	p, err := iam.ParsePolicy(doc)
+	if err != nil {
+		return err
+	}
+	return validate(p)
 }
 
 func validateValidity(v ValidityPeriod) error {
@@ -470,7 +482,7 @@ func (w *World) validateRepositories() error {
 				return fmt.Errorf("%s: region %q is not a region name like us-west-2", rw, r.Region)
 			}
 			if len(r.Policy) > 0 {
-				if _, err := iam.ParsePolicy(r.Policy); err != nil {
+				if err := checkPolicy(r.Policy, iam.ValidateResourcePolicy); err != nil {
 					return fmt.Errorf("%s.policy: %w", rw, err)
 				}
 			}

@@ -57,6 +57,13 @@ func TestParseWorld(t *testing.T) {
 		{"bad fault", `{"accounts":{"111111111111":{}},"faults":[{"service":"signer"}]}`, `faults[0]: the fault does nothing`},
 		{"bad message field", `{"accounts":{"111111111111":{}},"errorMessageField":"msg"}`, `errorMessageField "msg"`},
 		{"repository", `{"accounts":{"111111111111":{"repositories":{"team/app":{"region":"us-west-2","policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"ecr:BatchGetImage"}]}}}}}}`, ""},
+		// AWS refuses these documents (MalformedPolicyDocument), so a world
+		// that uses them would work here and fail there.
+		{"principal in a user policy", `{"accounts":{"111111111111":{"users":{"u":{"policies":[` + trust + `]}}}}}`, `users["u"].policies[0]: malformed policy document: statement 0: identity-based policy has prohibited field Principal`},
+		{"role policy without resource", `{"accounts":{"111111111111":{"roles":{"r":{"trustPolicy":` + trust + `,"policies":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"signer:*"}]}]}}}}}`, `policy statement must contain resources`},
+		{"trust policy with resource", `{"accounts":{"111111111111":{"roles":{"r":{"trustPolicy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Resource":"*"}]}}}}}}`, `trustPolicy: malformed policy document: statement 0: trust policy has prohibited field Resource`},
+		{"trust policy without principal", `{"accounts":{"111111111111":{"roles":{"r":{"trustPolicy":` + allow + `}}}}}`, `trust policy statement must contain a Principal`},
+		{"repository policy without principal", `{"accounts":{"111111111111":{"repositories":{"team/app":{"region":"us-west-2","policy":` + allow + `}}}}}`, `resource-based policy statement must contain a Principal`},
 		{"repository name upper case", `{"accounts":{"111111111111":{"repositories":{"Team/app":{"region":"us-west-2"}}}}}`, `repositories["Team/app"]: name must be`},
 		{"repository bad region", `{"accounts":{"111111111111":{"repositories":{"app":{"region":"mars"}}}}}`, `region "mars"`},
 		{"repository bad policy", `{"accounts":{"111111111111":{"repositories":{"app":{"region":"us-west-2","policy":{"Statement":"x"}}}}}}`, `repositories["app"].policy`},
