@@ -213,6 +213,7 @@ func (e *Emulator) assumeRole(x *exchange, form url.Values) *apiError {
 	ctx := map[string]string{
 		"aws:PrincipalAccount": caller.Account,
 		"aws:PrincipalArn":     caller.principalARN(),
+		"aws:RequestedRegion":  x.region,
 		"sts:RoleSessionName":  sessionName,
 	}
 	if hasExternalID {

@@ -265,3 +265,23 @@ func TestSTSProtocolErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAssumeRoleRequestedRegion: aws:RequestedRegion is set for STS as for
+// the other services, so the common "deny outside approved regions" policy
+// works (a missing key made a StringEquals Deny never apply).
+func TestAssumeRoleRequestedRegion(t *testing.T) {
+	t.Parallel()
+	e := startWorld(t, `{"accounts": {"111111111111": {
+	  "users": {"u": {"accessKeys": [{"accessKeyId": "AKIAREGIONUSER11EXMP", "secretAccessKey": "s"}],
+	    "policies": [{"Version": "2012-10-17", "Statement": [
+	      {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
+	      {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}]}]}},
+	  "roles": {"r": {"trustPolicy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "111111111111"}}]}}}}}}`)
+	keys := aws.Credentials{AccessKeyID: "AKIAREGIONUSER11EXMP", SecretAccessKey: "s"}
+	in := &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::111111111111:role/r"), RoleSessionName: aws.String("sess")}
+	if _, err := e.stsIn("us-west-2", keys).AssumeRole(context.Background(), in); err != nil {
+		t.Fatalf("us-west-2: %v", err)
+	}
+	_, err := e.stsIn("eu-west-1", keys).AssumeRole(context.Background(), in)
+	wantAPIError(t, err, 403, "AccessDenied", "User: arn:aws:iam::111111111111:user/u is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/r")
+}

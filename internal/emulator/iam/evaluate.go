@@ -135,16 +135,23 @@ func (s *Statement) principalApplies(p Principal, resourcePolicy bool) (applies,
 	case s.Principal != nil:
 		return s.Principal.match(p)
 	case s.NotPrincipal != nil:
-		// NotPrincipal applies unless every identity of the caller is
-		// listed: AWS documents that excluding an assumed-role session needs
-		// the session ARN, the role ARN and the account. Treated as not
-		// naming the caller (the stricter reading).
-		for _, id := range callerIdentities(p) {
-			if !s.NotPrincipal.lists(id) {
-				return true, false
+		// Deny with NotPrincipal applies unless every identity of the
+		// caller is listed: AWS documents that excluding an assumed-role
+		// session needs the session ARN, the role ARN and the account.
+		// Allow with NotPrincipal (which AWS advises against) applies only
+		// if no identity of the caller is listed. Both are the stricter
+		// reading, and neither names the caller.
+		ids := callerIdentities(p)
+		listed := 0
+		for _, id := range ids {
+			if s.NotPrincipal.lists(id) {
+				listed++
 			}
 		}
-		return len(callerIdentities(p)) == 0, false
+		if s.Effect == EffectDeny {
+			return listed < len(ids) || len(ids) == 0, false
+		}
+		return listed == 0, false
 	case resourcePolicy:
 		return false, false
 	default:

@@ -118,6 +118,19 @@ func TestEvaluateResourcePrincipals(t *testing.T) {
 		{"not principal exempts session only with session, role and account",
 			`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:sts::222222222222:assumed-role/R/sess","arn:aws:iam::222222222222:role/R","arn:aws:iam::222222222222:root"]},"Action":"*","Resource":"*"}]}`,
 			sessionB, Allow},
+		// Allow with NotPrincipal grants everyone but the listed; for a caller
+		// listed under any of its identities, the stricter reading is that
+		// it is excluded (AWS advises against the combination and documents
+		// the all-identities rule only for Deny).
+		{"not principal allow excludes a caller listed by role only",
+			`{"Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::222222222222:role/R"},"Action":"*","Resource":"*"}}`,
+			sessionB, ImplicitDeny},
+		{"not principal allow excludes a caller listed by account only",
+			`{"Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"222222222222"},"Action":"*","Resource":"*"}}`,
+			userB, ImplicitDeny},
+		{"not principal allow grants others",
+			`{"Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"333333333333"},"Action":"*","Resource":"*"}}`,
+			userB, Allow},
 		{"not principal with role and account but not session denies",
 			`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::222222222222:role/R","arn:aws:iam::222222222222:root"]},"Action":"*","Resource":"*"}]}`,
 			sessionB, ExplicitDeny},
