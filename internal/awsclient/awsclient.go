@@ -5,8 +5,9 @@
 // normalises error bodies and writes a redacted debug log.
 //
 // Endpoint overrides (aws.md §0): the Signer client disables the endpoint
-// host prefix whenever signer-endpoint-url is set, so GetRevocationStatus
-// reaches the given host instead of data-<host>. When sts-endpoint-url is
+// host prefix whenever it has a custom endpoint (signer-endpoint-url or one
+// the SDK reads from the environment or shared config), so
+// GetRevocationStatus reaches the given host instead of data-<host>. When sts-endpoint-url is
 // set, our STS client and also the SDK's own shared-config role_arn and
 // web-identity providers (which otherwise ignore configured endpoints
 // because LoadDefaultConfig resolves credentials before endpoints) call it.
@@ -227,15 +228,16 @@ func (s *Session) retrieveBase(ctx context.Context) (aws.Credentials, error) {
 }
 
 // Signer returns a Signer client with the session's credentials, region,
-// retry policy and HTTP client. With signer-endpoint-url it sends every
-// operation to that URL, with the endpoint host prefix disabled.
+// retry policy and HTTP client. With a custom endpoint (signer-endpoint-url,
+// or the SDK's AWS_ENDPOINT_URL_SIGNER, AWS_ENDPOINT_URL or shared-config
+// services section) it sends every operation to that URL, with the endpoint
+// host prefix disabled.
 func (s *Session) Signer() *signer.Client {
 	return signer.NewFromConfig(s.cfg, func(o *signer.Options) {
 		if u := s.opts.Config.SignerEndpointURL; u != "" {
 			o.BaseEndpoint = aws.String(u)
-			o.APIOptions = append(o.APIOptions, disableHostPrefix)
 		}
-	})
+	}, NoHostPrefixOnCustomEndpoint)
 }
 
 // STS returns an STS client with the session's final credentials, at the
@@ -285,10 +287,30 @@ func (s *Session) Credentials() aws.CredentialsProvider { return s.cfg.Credentia
 // and redacted debug logging).
 func (s *Session) HTTPClient() *http.Client { return s.httpClient }
 
-// disableHostPrefix keeps the SDK from prefixing the endpoint host (aws.md
-// §0.1: GetRevocationStatus would otherwise dial data-<host>).
+// NoHostPrefixOnCustomEndpoint is a Signer client option: when the client
+// has a custom endpoint, from any source, it keeps the SDK from adding an
+// operation's endpoint host prefix, which turns http://127.0.0.1:PORT into
+// data-127.0.0.1:PORT for GetRevocationStatus, a host that does not resolve
+// (research aws.md §0.1). A custom endpoint is taken as the whole address,
+// for every operation. The regional AWS endpoint (no BaseEndpoint) keeps the
+// prefix AWS requires. signer.NewFromConfig resolves BaseEndpoint from the
+// environment and shared config before it applies options, so this option
+// sees every source; Signer() applies it last.
+func NoHostPrefixOnCustomEndpoint(o *signer.Options) {
+	if o.BaseEndpoint == nil {
+		return
+	}
+	o.APIOptions = append(o.APIOptions, disableHostPrefix)
+}
+
+// disableHostPrefix is the middleware behind NoHostPrefixOnCustomEndpoint;
+// adding it twice to one stack is a no-op.
 func disableHostPrefix(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("xsignerDisableEndpointHostPrefix",
+	const id = "xsignerDisableEndpointHostPrefix"
+	if _, ok := stack.Initialize.Get(id); ok {
+		return nil
+	}
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc(id,
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
 		}), middleware.Before)

@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/service/signer"
 	"github.com/aws/smithy-go"
 
 	"github.com/xsigner/xsigner/internal/config"
@@ -325,5 +328,61 @@ func TestNewNeedsRegion(t *testing.T) {
 	t.Parallel()
 	if _, err := New(context.Background(), Options{}); err == nil || !strings.Contains(err.Error(), "aws-region") {
 		t.Errorf("New without a region = %v, want an error naming aws-region", err)
+	}
+}
+
+// hostRecorder is an HTTP client that records the hosts it is asked to
+// reach and fails every request without sending it.
+type hostRecorder struct {
+	mu    sync.Mutex
+	hosts []string
+}
+
+func (h *hostRecorder) Do(r *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	h.hosts = append(h.hosts, r.URL.Host)
+	h.mu.Unlock()
+	return nil, errors.New("hostRecorder does not send requests")
+}
+
+// TestNoHostPrefixOnCustomEndpoint: with a custom endpoint GetRevocationStatus
+// goes to that host; without one the SDK's host prefix stays, because AWS
+// serves GetRevocationStatus on data-signer.<region>.amazonaws.com.
+func TestNoHostPrefixOnCustomEndpoint(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		endpoint *string
+		want     string
+	}{
+		"regional endpoint keeps the prefix": {nil, "data-signer.eu-central-1.amazonaws.com"},
+		"custom endpoint is the whole host":  {aws.String("http://127.0.0.1:9"), "127.0.0.1:9"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rec := &hostRecorder{}
+			client := signer.New(signer.Options{
+				Region:           "eu-central-1",
+				Credentials:      credentials.NewStaticCredentialsProvider("AKIAEXAMPLEEXAMPLE00", "secret", ""),
+				BaseEndpoint:     tc.endpoint,
+				HTTPClient:       rec,
+				RetryMaxAttempts: 1,
+			}, NoHostPrefixOnCustomEndpoint, NoHostPrefixOnCustomEndpoint) // twice: idempotent
+			_, err := client.GetRevocationStatus(context.Background(), &signer.GetRevocationStatusInput{
+				CertificateHashes:  []string{"aa"},
+				JobArn:             aws.String("arn:aws:signer:eu-central-1:111122223333:/signing-jobs/j1"),
+				PlatformId:         aws.String("Notation-OCI-SHA384-ECDSA"),
+				ProfileVersionArn:  aws.String("arn:aws:signer:eu-central-1:111122223333:/signing-profiles/P/a1b2c3d4e5"),
+				SignatureTimestamp: aws.Time(time.Unix(1700000000, 0)),
+			})
+			if err == nil {
+				t.Fatal("the recorder answered")
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.hosts) != 1 || rec.hosts[0] != tc.want {
+				t.Errorf("hosts %q, want [%q]", rec.hosts, tc.want)
+			}
+		})
 	}
 }

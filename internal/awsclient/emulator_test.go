@@ -506,6 +506,46 @@ func TestSignerReachesCustomEndpoint(t *testing.T) {
 	}
 }
 
+// TestSignerReachesEndpointFromEnvironment: a Signer endpoint set the SDK's
+// way (AWS_ENDPOINT_URL_SIGNER, no signer-endpoint-url) must also reach
+// GetRevocationStatus at that host, not data-<host>: Signer() owns the rule
+// for every endpoint source.
+func TestSignerReachesEndpointFromEnvironment(t *testing.T) {
+	isolateEnv(t)
+	ciUserFromEnv(t)
+	srv := startEmulator(t)
+	t.Setenv("AWS_ENDPOINT_URL_SIGNER", srv.URL)
+	rec := newRecorder()
+	opts := testOptions(t, srv, config.Config{RoleARNs: []string{signerRole}, ExternalID: externalID})
+	opts.Config.SignerEndpointURL = ""
+	opts.Transport = rec
+	ctx := context.Background()
+	s, err := New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := signPayload(ctx, s)
+	if err != nil {
+		t.Fatalf("SignPayload: %v", err)
+	}
+	_, err = s.Signer().GetRevocationStatus(ctx, &signer.GetRevocationStatusInput{
+		CertificateHashes:  []string{strings.Repeat("0f", 48)},
+		JobArn:             aws.String(out.Metadata[emulator.MetadataSigningJob]),
+		PlatformId:         aws.String("Notation-OCI-SHA384-ECDSA"),
+		ProfileVersionArn:  aws.String(out.Metadata[emulator.MetadataSigningProfileVersion]),
+		SignatureTimestamp: aws.Time(time.Now()),
+	})
+	if err != nil {
+		t.Fatalf("GetRevocationStatus (host prefix must be disabled): %v", err)
+	}
+	want := strings.TrimPrefix(srv.URL, "http://")
+	for _, r := range rec.reqs {
+		if r.Host != want {
+			t.Errorf("request went to host %q, want %q (no data- prefix)", r.Host, want)
+		}
+	}
+}
+
 func TestSharedConfigRoleARNUsesSTSEndpoint(t *testing.T) {
 	cfgFile := isolateEnv(t)
 	srv := startEmulator(t)

@@ -17,28 +17,16 @@ import (
 	"github.com/aws/smithy-go"
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
+	"github.com/xsigner/xsigner/internal/awsclient"
 	"github.com/xsigner/xsigner/internal/invocation"
 	"github.com/xsigner/xsigner/internal/signing/signingtest"
 )
 
-// hostRecorder is an HTTP client that records the hosts it is asked to
-// reach and fails every request without sending it.
-type hostRecorder struct {
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (h *hostRecorder) Do(r *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	h.hosts = append(h.hosts, r.URL.Host)
-	h.mu.Unlock()
-	return nil, errors.New("hostRecorder does not send requests")
-}
-
 // TestRevocationCustomEndpointHasNoHostPrefix sends GetRevocationStatus with
 // a real SDK client whose endpoint is set the way the SDK's
-// AWS_ENDPOINT_URL_SIGNER sets it (BaseEndpoint, without xsigner's own
-// option): the call must reach that endpoint, not data-<host>.
+// AWS_ENDPOINT_URL_SIGNER sets it (BaseEndpoint), with the option
+// awsclient.Session.Signer applies: the call must reach that endpoint, not
+// data-<host>.
 func TestRevocationCustomEndpointHasNoHostPrefix(t *testing.T) {
 	t.Parallel()
 	var paths []string
@@ -56,7 +44,7 @@ func TestRevocationCustomEndpointHasNoHostPrefix(t *testing.T) {
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIAEXAMPLEEXAMPLE00", "secret", ""),
 		BaseEndpoint:     aws.String(srv.URL),
 		RetryMaxAttempts: 1,
-	})
+	}, awsclient.NoHostPrefixOnCustomEndpoint)
 	v := &Verifier{Connect: func(context.Context, invocation.Verify, string) (RevocationAPI, error) { return client, nil }}
 	req := request(signingtest.NewAuthority(t).ChainDER())
 	req.TrustPolicy.SignatureVerification = []proto.Capability{proto.CapabilityRevocationCheckVerifier}
@@ -71,35 +59,6 @@ func TestRevocationCustomEndpointHasNoHostPrefix(t *testing.T) {
 	defer mu.Unlock()
 	if len(paths) != 1 || paths[0] != "/revocations" {
 		t.Errorf("the custom endpoint received %q, want one GET /revocations", paths)
-	}
-}
-
-// TestRevocationRegionalEndpointKeepsHostPrefix checks that without a custom
-// endpoint the SDK's host prefix stays: AWS serves GetRevocationStatus on
-// data-signer.<region>.amazonaws.com.
-func TestRevocationRegionalEndpointKeepsHostPrefix(t *testing.T) {
-	t.Parallel()
-	rec := &hostRecorder{}
-	client := signer.New(signer.Options{
-		Region:           "eu-central-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIAEXAMPLEEXAMPLE00", "secret", ""),
-		HTTPClient:       rec,
-		RetryMaxAttempts: 1,
-	})
-	_, err := client.GetRevocationStatus(context.Background(), &signer.GetRevocationStatusInput{
-		CertificateHashes:  []string{"aa"},
-		JobArn:             aws.String(sigJob),
-		PlatformId:         aws.String(PlatformID),
-		ProfileVersionArn:  aws.String("arn:aws:signer:eu-central-1:111122223333:/signing-profiles/P/a1b2c3d4e5"),
-		SignatureTimestamp: aws.Time(signingTime),
-	}, NoHostPrefixOnCustomEndpoint)
-	if err == nil {
-		t.Fatal("the recorder answered")
-	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.hosts) != 1 || !strings.HasPrefix(rec.hosts[0], "data-signer.eu-central-1.") {
-		t.Errorf("hosts %q, want data-signer.eu-central-1.amazonaws.com", rec.hosts)
 	}
 }
 

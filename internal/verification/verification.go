@@ -15,8 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/signer"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/notaryproject/notation-core-go/signature"
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
@@ -48,6 +46,8 @@ type Verifier struct {
 	// signature's signing profile). It is called only when the trust policy
 	// asks for the revocation check, after every local check passed. Its
 	// error fails the revocation check (success:false), like a failed call.
+	// A client with a custom endpoint must not add the GetRevocationStatus
+	// host prefix (awsclient.Session.Signer takes care of that).
 	Connect func(ctx context.Context, inv invocation.Verify, region string) (RevocationAPI, error)
 }
 
@@ -117,7 +117,7 @@ func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, reg
 		PlatformId:         &platform,
 		ProfileVersionArn:  &sig.profileVersionARN,
 		SignatureTimestamp: &signingTime,
-	}, NoHostPrefixOnCustomEndpoint)
+	})
 	if err != nil {
 		// Like the official plugin: a failed call is a failed check, which the
 		// trust policy's revocation level enforces or only logs.
@@ -167,31 +167,6 @@ func accessDeniedHint(err error, region string) string {
 	}
 	return fmt.Sprintf("The identity that checks revocation needs an IAM policy allowing signer:GetRevocationStatus (resource \"*\") "+
 		"in its own account; the call went to region %s. Grant it, or set role-arn to a role that has it.", region)
-}
-
-// NoHostPrefixOnCustomEndpoint is a per-call Signer option for
-// GetRevocationStatus: when the client has a custom endpoint, from any
-// source (signer-endpoint-url, or the SDK's own AWS_ENDPOINT_URL_SIGNER,
-// AWS_ENDPOINT_URL or shared-config services section), it keeps the SDK
-// from adding the operation's endpoint host prefix, which turns
-// http://127.0.0.1:PORT into data-127.0.0.1:PORT, a host that does not
-// resolve (research aws.md §0.1). A custom endpoint is taken as the whole
-// address, for every operation, as signer-endpoint-url already is. The
-// regional AWS endpoint (no BaseEndpoint) keeps the prefix AWS requires.
-func NoHostPrefixOnCustomEndpoint(o *signer.Options) {
-	if o.BaseEndpoint == nil {
-		return
-	}
-	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-		const id = "xsignerRevocationNoEndpointHostPrefix"
-		if _, ok := stack.Initialize.Get(id); ok {
-			return nil
-		}
-		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc(id,
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
-			}), middleware.Before)
-	})
 }
 
 // revokedReason names what GetRevocationStatus reported as revoked: entries
