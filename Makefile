@@ -11,6 +11,11 @@ STATICCHECK_VERSION := v0.8.2
 AWS_ALIAS  := com.amazonaws.signer.notation.plugin
 SHELL_SCRIPTS := install.sh .ci/run internal/demo/demo.sh internal/tools/install-tools.sh spec/iam/profile-permissions.sh
 SHA256SUM  := $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo "shasum -a 256")
+# Archives are byte-for-byte reproducible with GNU tar: entries sorted, owned
+# by 0:0, modes normalised, every mtime the last commit's time, and gzip
+# without a name or timestamp. Other tars still work, without that promise.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+TAR_REPRO  := $(shell tar --version 2>/dev/null | grep -q 'GNU tar' && echo "--sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --mode=a+rX,u+w,go-w")
 
 export CGO_ENABLED := 0
 
@@ -68,7 +73,7 @@ lint: ## go vet, gofmt, staticcheck, shellcheck (when installed)
 	  echo "shellcheck $(SHELL_SCRIPTS)"; shellcheck $(SHELL_SCRIPTS); \
 	else echo "shellcheck not installed: skipped (apt-get install shellcheck)"; fi
 
-package: ## Build dist/notation-xsigner_VERSION_OS_ARCH.tar.gz for linux/darwin x amd64/arm64 and dist/checksums.txt
+package: ## Build reproducible dist/notation-xsigner_VERSION_OS_ARCH.tar.gz for linux/darwin x amd64/arm64 and dist/checksums.txt
 	@set -e; mkdir -p dist; \
 	for p in $(PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; \
@@ -76,7 +81,7 @@ package: ## Build dist/notation-xsigner_VERSION_OS_ARCH.tar.gz for linux/darwin 
 	  GOOS=$$os GOARCH=$$arch $(GO) build $(GOFLAGS_BUILD) -o $$stage/notation-xsigner ./plugin/cmd/notation-xsigner; \
 	  cp LICENSE README.md $$stage/; \
 	  archive=notation-xsigner_$(VERSION)_$${os}_$${arch}.tar.gz; \
-	  tar -czf dist/$$archive -C $$stage notation-xsigner LICENSE README.md; \
+	  tar $(TAR_REPRO) -cf - -C $$stage notation-xsigner LICENSE README.md | gzip -9n > dist/$$archive; \
 	  rm -rf $$stage; \
 	  echo "dist/$$archive"; \
 	done; \
