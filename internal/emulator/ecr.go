@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -98,15 +97,7 @@ func (e *Emulator) serveECR(x *exchange) {
 		e.writeError(x, errorf(404, "UnknownOperationException", "ECR operations are POST / requests"))
 		return
 	}
-	if x.r.Header.Get("Authorization") == "" && x.r.URL.Query().Get("X-Amz-Credential") == "" {
-		e.writeError(x, e.authFailure(x, authMissing, ""))
-		return
-	}
-	if ae := e.authenticate(x); ae != nil {
-		e.writeError(x, ae)
-		return
-	}
-	if ae := e.applyFault(x); ae != nil {
+	if ae := e.admit(x); ae != nil {
 		e.writeError(x, ae)
 		return
 	}
@@ -155,18 +146,6 @@ func ecrInvalid(format string, args ...any) *apiError {
 	return errorf(400, "InvalidParameterException", format, args...)
 }
 
-// decodeECRBody decodes a JSON body; ECR answers malformed JSON with
-// SerializationException.
-func decodeECRBody(x *exchange, v any) *apiError {
-	if len(bytes.TrimSpace(x.body)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(x.body, v); err != nil {
-		return errorf(400, "SerializationException", "The request body is not valid JSON for this operation: %v", err)
-	}
-	return nil
-}
-
 // authorizeECR evaluates the caller's identity policies and the repository
 // policy (nil for actions without a repository).
 func (e *Emulator) authorizeECR(c *identity, action, resource, resourceAccount, region string, repoPolicy *iam.Policy) iam.Result {
@@ -191,7 +170,7 @@ func (e *Emulator) getAuthorizationToken(x *exchange) *apiError {
 	var in struct {
 		RegistryIDs []string `json:"registryIds"`
 	}
-	if ae := decodeECRBody(x, &in); ae != nil {
+	if ae := decodeBody(x, &in); ae != nil {
 		return ae
 	}
 	if len(in.RegistryIDs) > 10 {
@@ -458,7 +437,7 @@ func (e *Emulator) describeImages(x *exchange) *apiError {
 		MaxResults     *int      `json:"maxResults"`
 		NextToken      string    `json:"nextToken"`
 	}
-	if ae := decodeECRBody(x, &in); ae != nil {
+	if ae := decodeBody(x, &in); ae != nil {
 		return ae
 	}
 	if ae := validateImageIDs(in.ImageIDs, 100); ae != nil {
@@ -560,7 +539,7 @@ func (e *Emulator) batchGetImage(x *exchange) *apiError {
 		ImageIDs           []imageID `json:"imageIds"`
 		AcceptedMediaTypes []string  `json:"acceptedMediaTypes"`
 	}
-	if ae := decodeECRBody(x, &in); ae != nil {
+	if ae := decodeBody(x, &in); ae != nil {
 		return ae
 	}
 	if len(in.ImageIDs) == 0 {

@@ -570,6 +570,16 @@ func (e *Emulator) authenticate(x *exchange) *apiError {
 	return nil
 }
 
+// admit authenticates a signed request and applies the first matching
+// fault: the prelude of every signed STS, Signer and ECR operation. Unsigned
+// and presigned (query-string) requests get MissingAuthenticationToken(Exception).
+func (e *Emulator) admit(x *exchange) *apiError {
+	if ae := e.authenticate(x); ae != nil {
+		return ae
+	}
+	return e.applyFault(x)
+}
+
 type authFailureKind int
 
 const (

@@ -77,10 +77,8 @@ func signerOperation(method string, segs []string) string {
 
 // serveSigner answers a restJson1 Signer request.
 func (e *Emulator) serveSigner(x *exchange) {
-	if x.r.Header.Get("Authorization") == "" && x.r.URL.Query().Get("X-Amz-Credential") == "" {
-		e.writeError(x, e.authFailure(x, authMissing, ""))
-		return
-	}
+	// authenticate answers unsigned and presigned (query-string) requests
+	// with MissingAuthenticationTokenException.
 	if ae := e.authenticate(x); ae != nil {
 		e.writeError(x, ae)
 		return
@@ -122,15 +120,17 @@ func (e *Emulator) serveSigner(x *exchange) {
 	}
 }
 
-// decodeBody decodes a JSON request body; an empty body is {}. Unknown
-// members are ignored, as AWS services do for forward compatibility.
+// decodeBody decodes a JSON request body (Signer, ECR); an empty body is
+// {}. Unknown members are ignored, as AWS services do for forward
+// compatibility.
 func decodeBody(x *exchange, v any) *apiError {
 	if len(bytes.TrimSpace(x.body)) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(x.body, v); err != nil {
-		// AWS JSON services answer malformed bodies with SerializationException;
-		// Signer does not model it, so the SDK shows a generic API error.
+		// AWS JSON services answer malformed bodies with
+		// SerializationException; Signer does not model it, so the SDK
+		// shows a generic API error.
 		return errorf(400, "SerializationException", "The request body is not valid JSON for this operation: %v", err)
 	}
 	return nil

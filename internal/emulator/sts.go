@@ -55,13 +55,11 @@ func (e *Emulator) serveSTS(x *exchange) {
 	}
 	// AssumeRoleWithWebIdentity is anonymous (aws.md §2.1): the token is the
 	// credential. Everything else must be signed.
-	if action != "AssumeRoleWithWebIdentity" {
-		if ae := e.authenticate(x); ae != nil {
-			e.writeError(x, ae)
-			return
-		}
+	admit := e.admit
+	if action == "AssumeRoleWithWebIdentity" {
+		admit = e.applyFault
 	}
-	if ae := e.applyFault(x); ae != nil {
+	if ae := admit(x); ae != nil {
 		e.writeError(x, ae)
 		return
 	}
@@ -164,6 +162,23 @@ func roleParams(v *violations, form url.Values) (roleARN, sessionName string) {
 	return roleARN, sessionName
 }
 
+// checkRoleRequest ends the validation AssumeRole and
+// AssumeRoleWithWebIdentity share: the constraint violations collected, the
+// parameters not emulated, the shape of the role ARN.
+func checkRoleRequest(v violations, form url.Values, roleARN string) *apiError {
+	if ae := v.err("ValidationError"); ae != nil {
+		return ae
+	}
+	if ae := unsupportedSTSParams(form); ae != nil {
+		return ae
+	}
+	if _, err := arn.ParseRole(roleARN); err != nil {
+		// AWS's exact text for a malformed role ARN is not documented.
+		return errorf(400, "ValidationError", "%s is invalid", roleARN)
+	}
+	return nil
+}
+
 // unsupportedSTSParams rejects inputs the emulator does not model. Ignoring
 // a session policy would grant more than AWS does, so it is an error.
 func unsupportedSTSParams(form url.Values) *apiError {
@@ -188,15 +203,8 @@ func (e *Emulator) assumeRole(x *exchange, form url.Values) *apiError {
 	if s := form.Get("SourceIdentity"); form.Has("SourceIdentity") && v.length("sourceIdentity", s, 2, 64) {
 		v.pattern("sourceIdentity", s, roleSessionNamePattern, `[\w+=,.@-]*`)
 	}
-	if ae := v.err("ValidationError"); ae != nil {
+	if ae := checkRoleRequest(v, form, roleARN); ae != nil {
 		return ae
-	}
-	if ae := unsupportedSTSParams(form); ae != nil {
-		return ae
-	}
-	if _, err := arn.ParseRole(roleARN); err != nil {
-		// AWS's exact text for a malformed role ARN is not documented.
-		return errorf(400, "ValidationError", "%s is invalid", roleARN)
 	}
 	caller := x.caller
 	denied := errorf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
@@ -255,14 +263,8 @@ func (e *Emulator) assumeRoleWithWebIdentity(x *exchange, form url.Values) *apiE
 		// The token is a secret: never echo it.
 		v = append(v, "Value at 'webIdentityToken' failed to satisfy constraint: Member must have length between 4 and 20000")
 	}
-	if ae := v.err("ValidationError"); ae != nil {
+	if ae := checkRoleRequest(v, form, roleARN); ae != nil {
 		return ae
-	}
-	if ae := unsupportedSTSParams(form); ae != nil {
-		return ae
-	}
-	if _, err := arn.ParseRole(roleARN); err != nil {
-		return errorf(400, "ValidationError", "%s is invalid", roleARN)
 	}
 	claims, ae := e.verifyWebIdentityToken(token)
 	if ae != nil {

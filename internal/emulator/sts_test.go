@@ -167,6 +167,16 @@ func TestAuthenticationErrors(t *testing.T) {
 		}
 		r = e.do(t, aws.Credentials{}, "signer", http.MethodGet, "/signing-profiles/release_signer", nil, nil)
 		wantRawSignerError(t, r, 403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		// Presigned (query-string) authentication is not accepted.
+		presigned := "/signing-profiles/release_signer?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + ciKeys.AccessKeyID +
+			"%2F20260101%2Fus-west-2%2Fsigner%2Faws4_request&X-Amz-Date=20260101T000000Z&X-Amz-SignedHeaders=host&X-Amz-Signature=00"
+		r = e.do(t, aws.Credentials{}, "signer", http.MethodGet, presigned, nil, nil)
+		wantRawSignerError(t, r, 403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		r = e.do(t, aws.Credentials{}, "ecr", http.MethodPost, "/", []byte("{}"), http.Header{
+			"X-Amz-Target": {"AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"}, "Content-Type": {"application/x-amz-json-1.1"}})
+		if r.Status != 403 || r.Header.Get("X-Amzn-ErrorType") != "MissingAuthenticationTokenException" {
+			t.Errorf("unsigned ECR call: %d %s %s", r.Status, r.Header.Get("X-Amzn-ErrorType"), r.Body)
+		}
 	})
 	t.Run("credential scoped to another service", func(t *testing.T) {
 		// Signed for signer but sent to STS's POST /: routed by scope to Signer, which has no such route.
