@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,24 @@ func TestStateDirSurvivesRestart(t *testing.T) {
 	stop()
 	if _, err := os.Stat(filepath.Join(dir, "emulator-state.json")); err != nil {
 		t.Fatalf("state file: %v", err)
+	}
+	// Everything in the state dir (CA keys, state) is the owner's only, and
+	// no temporary file is left behind.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range entries {
+		info, err := de.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm()&0o077 != 0 || strings.Contains(de.Name(), "tmp") {
+			t.Errorf("state dir entry %s has mode %v", de.Name(), info.Mode())
+		}
+	}
+	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("state dir mode: %v %v", info.Mode(), err)
 	}
 
 	second, stop2 := boot()

@@ -143,8 +143,9 @@ func loadState(dir string) (*signerState, error) {
 	return &st, nil
 }
 
-// saveState writes the state atomically (temporary file + rename), so a
-// crash never leaves a half-written file behind.
+// saveState writes the state atomically (temporary file, 0600 as
+// os.CreateTemp makes it, synced, then renamed), so a crash never leaves a
+// half-written file behind.
 func saveState(dir string, st *signerState) error {
 	if dir == "" {
 		return nil
@@ -159,6 +160,12 @@ func saveState(dir string, st *signerState) error {
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving emulator state: %w", err)
+	}
+	// Without the sync a crash after the rename can leave an empty file
+	// under the final name (the rename may reach the disk before the data).
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("saving emulator state: %w", err)
 	}
