@@ -57,24 +57,32 @@ func TestJournal(t *testing.T) {
 	if err == nil {
 		t.Fatal("ci user signed without permission")
 	}
+	_, err = e.sts(ciKeys).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(signerRole), RoleSessionName: aws.String("journal")})
+	if err == nil {
+		t.Fatal("ci user assumed the signer role without permission")
+	}
 	var calls []emulator.Call
 	if st := e.admin(t, http.MethodGet, "calls", nil, &calls); st != 200 {
 		t.Fatalf("calls: %d", st)
 	}
-	if len(calls) != 2 {
-		t.Fatalf("journal has %d calls, want 2: %+v", len(calls), calls)
+	if len(calls) != 3 {
+		t.Fatalf("journal has %d calls, want 3: %+v", len(calls), calls)
 	}
+	// resource is what IAM was asked about: which profile (owner, region)
+	// or role a denied call wanted.
 	want := []emulator.Call{
 		{Service: "sts", Operation: "GetCallerIdentity", Caller: ciUserARN, Region: region, Status: 200},
-		{Service: "signer", Operation: "SignPayload", Caller: ciUserARN, Region: region, Status: 403, ErrorCode: "AccessDeniedException"},
+		{Service: "signer", Operation: "SignPayload", Caller: ciUserARN, Region: region, Resource: profileARN, Status: 403, ErrorCode: "AccessDeniedException"},
+		{Service: "sts", Operation: "AssumeRole", Caller: ciUserARN, Region: region, Resource: signerRole, Status: 403, ErrorCode: "AccessDenied"},
 	}
 	for i, w := range want {
 		c := calls[i]
-		if c.Service != w.Service || c.Operation != w.Operation || c.Caller != w.Caller || c.Region != w.Region || c.Status != w.Status || c.ErrorCode != w.ErrorCode || c.RequestID == "" {
+		if c.Service != w.Service || c.Operation != w.Operation || c.Caller != w.Caller || c.Region != w.Region || c.Resource != w.Resource ||
+			c.Status != w.Status || c.ErrorCode != w.ErrorCode || c.RequestID == "" {
 			t.Errorf("call %d = %+v, want %+v", i, c, w)
 		}
 	}
-	if got := e.Calls(); len(got) != 2 {
+	if got := e.Calls(); len(got) != 3 {
 		t.Errorf("Calls() has %d entries", len(got))
 	}
 }

@@ -183,6 +183,7 @@ func (e *Emulator) getAuthorizationToken(x *exchange) *apiError {
 	}
 	const action = "ecr:GetAuthorizationToken"
 	c := x.caller
+	x.resource = "*"
 	if res := e.authorizeECR(c, action, "*", c.Account, x.region, nil); !res.Allowed {
 		return ecrDenied(c, action, "*", res)
 	}
@@ -296,6 +297,7 @@ func (e *Emulator) repositoryRequest(x *exchange, action, registryID, name strin
 	}
 	repo := e.repos[repoKey(registryID, x.region, name)]
 	resource := repositoryARN(x.region, registryID, name)
+	x.resource = resource
 	var pol *iam.Policy
 	if repo != nil {
 		pol = repo.policy

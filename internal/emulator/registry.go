@@ -151,6 +151,7 @@ type registryExchange struct {
 	requestID string
 	operation string
 	region    string
+	resource  string
 	caller    *identity
 	status    int
 	errCode   string
@@ -232,7 +233,7 @@ func (e *Emulator) serveRegistry(w http.ResponseWriter, r *http.Request) {
 		writeRegistryError(w, r, rx, http.StatusNotFound, "NAME_UNKNOWN", msg)
 		return
 	}
-	rx.region = repo.region
+	rx.region, rx.resource = repo.region, repo.arn
 	if tok.region != repo.region {
 		// An ECR token is asked for in one region (aws ecr
 		// get-login-password --region R) for that region's registries. AWS
@@ -394,7 +395,7 @@ func renameTagList(resp *http.Response, name string) error {
 
 func (e *Emulator) recordRegistry(rx *registryExchange) {
 	c := Call{Time: e.now().UTC(), RequestID: rx.requestID, Service: "registry", Operation: rx.operation,
-		Region: rx.region, Status: rx.status, ErrorCode: rx.errCode}
+		Region: rx.region, Resource: rx.resource, Status: rx.status, ErrorCode: rx.errCode}
 	if rx.caller != nil {
 		c.Caller = rx.caller.ARN
 	}

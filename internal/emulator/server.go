@@ -94,8 +94,11 @@ type Call struct {
 	Operation string    `json:"operation"` // e.g. "AssumeRole", "SignPayload"; for "registry" the IAM actions, e.g. "ecr:PutImage"; "" when not recognised
 	Caller    string    `json:"caller,omitempty"`
 	Region    string    `json:"region,omitempty"`
-	Status    int       `json:"status"`
-	ErrorCode string    `json:"errorCode,omitempty"`
+	// Resource is the ARN (or "*") IAM authorized the call against, e.g.
+	// the signing profile or role; "" for calls that did not get that far.
+	Resource  string `json:"resource,omitempty"`
+	Status    int    `json:"status"`
+	ErrorCode string `json:"errorCode,omitempty"`
 }
 
 // Emulator is the emulated AWS. It is an http.Handler and safe for
@@ -329,6 +332,7 @@ type exchange struct {
 	operation string
 	region    string
 	caller    *identity
+	resource  string // what IAM was asked about, for the journal
 	status    int
 	errCode   string
 	tamper    authority.Tamper
@@ -428,7 +432,7 @@ func scopeService(r *http.Request) string {
 
 func (e *Emulator) record(x *exchange) {
 	c := Call{Time: e.now().UTC(), RequestID: x.requestID, Service: x.service, Operation: x.operation,
-		Region: x.region, Status: x.status, ErrorCode: x.errCode}
+		Region: x.region, Resource: x.resource, Status: x.status, ErrorCode: x.errCode}
 	if x.caller != nil {
 		c.Caller = x.caller.ARN
 	}

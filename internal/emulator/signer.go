@@ -144,6 +144,7 @@ func (e *Emulator) profileARN(region, owner, name string) string {
 // profile has permissions, those permissions as a resource-based policy.
 // Cross-account calls need both sides (iam.Authorize).
 func (e *Emulator) authorizeSigner(x *exchange, action, resource, resourceAccount string, perms []ProfilePermission) *apiError {
+	x.resource = resource
 	var resPolicy *iam.Policy
 	if len(perms) > 0 {
 		resPolicy = permissionsPolicy(perms, resource)

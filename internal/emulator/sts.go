@@ -207,6 +207,7 @@ func (e *Emulator) assumeRole(x *exchange, form url.Values) *apiError {
 		return ae
 	}
 	caller := x.caller
+	x.resource = roleARN
 	denied := errorf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
 	if form.Has("SerialNumber") || form.Has("TokenCode") {
 		// MFA is not emulated; refusing is the stricter choice.
@@ -270,6 +271,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(x *exchange, form url.Values) *apiE
 	if ae != nil {
 		return ae
 	}
+	x.resource = roleARN
 	denied := errorf(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 	role := e.roles[roleARN]
 	if role == nil {
