@@ -41,6 +41,7 @@
 package emulator
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -553,7 +554,7 @@ func (e *Emulator) authenticate(x *exchange) *apiError {
 		e.mu.Lock()
 		s, ok := e.sessions[a.AccessKeyID]
 		e.mu.Unlock()
-		if !ok || token != s.token {
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1 {
 			return e.authFailure(x, authUnknownKey, "")
 		}
 		if !e.now().Before(s.expires) {

@@ -755,6 +755,9 @@ func (e *Emulator) revokeSignature(x *exchange, jobID string) *apiError {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	j = e.st.Jobs[jobID]
+	if j == nil { // a reset between the two locks
+		return errorf(404, "ResourceNotFoundException", "Signing job %s does not exist.", jobARN)
+	}
 	if !j.Revoked {
 		j.Revoked, j.RevokedAt, j.RevokedBy, j.RevocationReason = true, e.now().UTC(), x.caller.ARN, *req.Reason
 	}

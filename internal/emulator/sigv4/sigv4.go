@@ -193,6 +193,12 @@ func (a *Authorization) Verify(r *http.Request, body []byte, secretAccessKey str
 		// X-Amz-Date, so requiring it is the stricter choice.
 		return fail(ErrIncompleteSignature, "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")
 	}
+	if len(r.Header.Values("X-Amz-Security-Token")) > 0 && !a.signs("x-amz-security-token") {
+		// AWS lets some services take the token unsigned and requires it
+		// signed in others; the SDK always signs it, so requiring it is the
+		// stricter choice. An unsigned token could be swapped in transit.
+		return fail(ErrIncompleteSignature, "'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization.")
+	}
 	dates := r.Header.Values("X-Amz-Date")
 	if len(dates) != 1 {
 		return fail(ErrIncompleteSignature, "Authorization header requires existence of exactly one 'X-Amz-Date' header.")

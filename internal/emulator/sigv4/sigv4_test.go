@@ -269,6 +269,16 @@ func TestVerifySDKSignedRequests(t *testing.T) {
 			want: ErrIncompleteSignature,
 		},
 		{
+			// Some AWS services let the token be added after signing, others
+			// do not; the SDK signs it, so requiring that is the stricter choice.
+			name: "session token added after signing",
+			req:  request{method: "GET", path: "/"},
+			afterSign: func(r *http.Request) {
+				r.Header.Set("X-Amz-Security-Token", "token-added-later")
+			},
+			want: ErrIncompleteSignature,
+		},
+		{
 			name: "host not signed",
 			req:  request{method: "GET", path: "/"},
 			afterSign: func(r *http.Request) {
