@@ -546,7 +546,7 @@ func TestCertificateHashes(t *testing.T) {
 	}
 }
 
-func readPEMChain(t *testing.T, path string) []*x509.Certificate {
+func readPEMChain(t testing.TB, path string) []*x509.Certificate {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
