@@ -110,7 +110,7 @@ var Keys = []Key{
 	{
 		Name:    KeyDebugLog,
 		Env:     "XSIGNER_DEBUG_LOG",
-		Doc:     "Absolute path of a debug log file (created 0600, appended to). Secrets are never logged.",
+		Doc:     "Absolute path of a debug log file (created 0600, appended to; an existing file is narrowed to 0600, and one owned by another user is refused). Secrets are never logged.",
 		Example: "/tmp/xsigner.log",
 		Default: "no debug log",
 	},
