@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/xsigner/xsigner/internal/plugintest"
 )
 
 // installScript is ../../../install.sh, the script under test.
@@ -52,7 +54,7 @@ func TestInstallBinaryIdempotentWithAlias(t *testing.T) {
 	own := filepath.Join(xdg, "notation", "plugins", "xsigner", "notation-xsigner")
 	alias := filepath.Join(xdg, "notation", "plugins", "com.amazonaws.signer.notation.plugin", "notation-com.amazonaws.signer.notation.plugin")
 
-	out, err := runInstall(t, xdg, nil, nil, "--binary", binary)
+	out, err := runInstall(t, xdg, nil, nil, "--binary", plugintest.Binary(t))
 	if err != nil {
 		t.Fatalf("install.sh --binary: %v\n%s", err, out)
 	}
@@ -65,7 +67,7 @@ func TestInstallBinaryIdempotentWithAlias(t *testing.T) {
 	}
 
 	for i := range 2 { // the second run must change nothing and still succeed
-		out, err = runInstall(t, xdg, nil, nil, "--binary", binary, "--as-aws-plugin")
+		out, err = runInstall(t, xdg, nil, nil, "--binary", plugintest.Binary(t), "--as-aws-plugin")
 		if err != nil {
 			t.Fatalf("run %d of install.sh --as-aws-plugin: %v\n%s", i+1, err, out)
 		}
@@ -99,7 +101,7 @@ func assertInstalled(t *testing.T, path, wantName string) {
 func TestInstallHonoursNotationLibexec(t *testing.T) {
 	t.Parallel()
 	libexec := t.TempDir()
-	out, err := runInstall(t, t.TempDir(), nil, []string{"NOTATION_LIBEXEC=" + libexec}, "--binary", binary)
+	out, err := runInstall(t, t.TempDir(), nil, []string{"NOTATION_LIBEXEC=" + libexec}, "--binary", plugintest.Binary(t))
 	if err != nil {
 		t.Fatalf("install.sh: %v\n%s", err, out)
 	}

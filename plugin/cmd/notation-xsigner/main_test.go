@@ -3,35 +3,18 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/xsigner/xsigner/internal/plugintest"
 )
 
-// binary is the notation-xsigner executable built once by TestMain.
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "notation-xsigner-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "notation-xsigner")
-	build := exec.Command("go", "build", "-trimpath", "-o", binary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building notation-xsigner: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+// TestMain builds notation-xsigner once; plugintest.Binary returns it.
+func TestMain(m *testing.M) { plugintest.Main(m) }
 
 type result struct {
 	stdout, stderr string
@@ -57,25 +40,6 @@ func run(t *testing.T, exe, stdin string, env []string, args ...string) result {
 	return result{stdout.String(), stderr.String(), code}
 }
 
-func copyAs(t *testing.T, name string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	// A hard link, not a copy, when it can: a copy is written through a file
-	// descriptor that a child forked meanwhile by a parallel test inherits
-	// until its exec, and exec of the copy then fails with "text file busy".
-	if err := os.Link(binary, path); err == nil {
-		return path
-	}
-	b, err := os.ReadFile(binary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 var nameField = regexp.MustCompile(`"name":"([^"]*)"`)
 
 // TestNameFollowsExecutable: notation requires metadata name == file suffix.
@@ -90,12 +54,12 @@ func TestNameFollowsExecutable(t *testing.T) {
 	for file, want := range tests {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
-			r := run(t, copyAs(t, file), "{}", nil, "get-plugin-metadata")
+			r := run(t, plugintest.CopyAs(t, file), "{}", nil, "get-plugin-metadata")
 			m := nameField.FindStringSubmatch(r.stdout)
 			if r.code != 0 || m == nil || m[1] != want {
 				t.Errorf("%s get-plugin-metadata: exit %d, stdout %q; want name %q", file, r.code, r.stdout, want)
 			}
-			v := run(t, copyAs(t, file), "", nil, "version")
+			v := run(t, plugintest.CopyAs(t, file), "", nil, "version")
 			if !strings.HasPrefix(v.stdout, want+" - ") {
 				t.Errorf("%s version: %q, want it to start with %q", file, v.stdout, want+" - ")
 			}
@@ -108,7 +72,7 @@ func TestNameFollowsExecutable(t *testing.T) {
 // values, and a broken environment.
 func TestMetadataDoesNoIO(t *testing.T) {
 	t.Parallel()
-	want := run(t, binary, "{}", nil, "get-plugin-metadata")
+	want := run(t, plugintest.Binary(t), "{}", nil, "get-plugin-metadata")
 	if want.code != 0 || want.stderr != "" {
 		t.Fatalf("baseline: %+v", want)
 	}
@@ -125,7 +89,7 @@ func TestMetadataDoesNoIO(t *testing.T) {
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got := run(t, binary, in, hostile, "get-plugin-metadata")
+			got := run(t, plugintest.Binary(t), in, hostile, "get-plugin-metadata")
 			if got != want {
 				t.Errorf("got %+v\nwant %+v", got, want)
 			}
@@ -166,7 +130,7 @@ func traceMetadata(t *testing.T, strace string, env, allowed []string) {
 	t.Helper()
 	trace := filepath.Join(t.TempDir(), "trace")
 	in := `{"pluginConfig":{"signer-endpoint-url":"https://192.0.2.1:1","aws-profile":"x"}}`
-	cmd := exec.Command(strace, "-f", "-qq", "-o", trace, "-e", "trace=file,network", binary, "get-plugin-metadata")
+	cmd := exec.Command(strace, "-f", "-qq", "-o", trace, "-e", "trace=file,network", plugintest.Binary(t), "get-plugin-metadata")
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "AWS_CONFIG_FILE=/nonexistent/config"}, env...)
 	cmd.Stdin = strings.NewReader(in)
 	out, err := cmd.Output()
