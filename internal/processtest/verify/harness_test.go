@@ -83,10 +83,17 @@ func (s signed) chain() []*x509.Certificate { return s.content.SignerInfo.Certif
 
 func (s signed) signingTime() time.Time { return s.content.SignerInfo.SignedAttributes.SigningTime }
 
-// sign signs a fixed artifact with profile through the built plugin
-// (generate-envelope as notation sends it) as user admin, and verifies the
-// envelope as notation-go does before using it.
+// sign signs a fixed artifact with profile (of account A) through the built
+// plugin (generate-envelope as notation sends it) as user admin, and
+// verifies the envelope as notation-go does before using it.
 func (f *fixture) sign(t testing.TB, profile string) signed {
+	t.Helper()
+	return f.signAs(t, admin, profile)
+}
+
+// signAs is sign with the base credentials of id, which must be allowed
+// signer:SignPayload on profile in its partition (govSigner for govProfile).
+func (f *fixture) signAs(t testing.TB, id identity, profile string) signed {
 	t.Helper()
 	target := ocispec.Descriptor{
 		MediaType: "application/vnd.oci.image.manifest.v1+json",
@@ -108,7 +115,7 @@ func (f *fixture) sign(t testing.TB, profile string) signed {
 		PluginConfig:          f.config(),
 	}
 	var resp proto.GenerateEnvelopeResponse
-	plugintest.Run(t, f.exe, f.env(t, admin), req, string(proto.CommandGenerateEnvelope)).Succeeded(t, &resp)
+	plugintest.Run(t, f.exe, f.env(t, id), req, string(proto.CommandGenerateEnvelope)).Succeeded(t, &resp)
 	env, err := signature.ParseEnvelope(resp.SignatureEnvelopeType, resp.SignatureEnvelope)
 	if err != nil {
 		t.Fatalf("parsing the envelope: %v", err)

@@ -94,30 +94,33 @@ func sameSet(a, b []any) bool {
 // the signature's signing profile, whatever the SDK's region settings say
 // (the official plugin uses the local default region and so asks a region
 // that holds no record of the signature), and that aws-region, if set, must
-// agree with it.
+// agree with it. An aws-us-gov signature is checked in us-gov-west-1 with
+// credentials of an aws-us-gov account: credentials of an aws account are
+// unknown there, as in AWS.
 func TestRevocationRegion(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	us := f.sign(t, releaseV)
 	eu := f.sign(t, euProfile)
-	gov := f.sign(t, govProfile)
+	gov := f.signAs(t, govSigner, govProfile)
 	cases := []struct {
 		name   string
 		s      signed
+		id     identity
 		env    []string
 		cfg    []string
 		region string
 	}{
-		{"us-west-2 signature, AWS_REGION eu-west-1", us, []string{"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1"}, nil, regionUS},
-		{"eu-west-1 signature, AWS_REGION us-west-2", eu, []string{"AWS_REGION=us-west-2"}, nil, regionEU},
-		{"eu-west-1 signature, shared config region us-east-1", eu, []string{"AWS_PROFILE=default"}, nil, regionEU},
-		{"eu-west-1 signature, aws-region agrees", eu, nil, []string{"aws-region=eu-west-1"}, regionEU},
-		{"aws-us-gov signature, AWS_REGION us-west-2", gov, []string{"AWS_REGION=us-west-2"}, nil, "us-gov-west-1"},
+		{"us-west-2 signature, AWS_REGION eu-west-1", us, verifier, []string{"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1"}, nil, regionUS},
+		{"eu-west-1 signature, AWS_REGION us-west-2", eu, verifier, []string{"AWS_REGION=us-west-2"}, nil, regionEU},
+		{"eu-west-1 signature, shared config region us-east-1", eu, verifier, []string{"AWS_PROFILE=default"}, nil, regionEU},
+		{"eu-west-1 signature, aws-region agrees", eu, verifier, nil, []string{"aws-region=eu-west-1"}, regionEU},
+		{"aws-us-gov signature, AWS_REGION us-west-2", gov, govVerifier, []string{"AWS_REGION=us-west-2"}, nil, "us-gov-west-1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// Not parallel: each case finds its call as the journal's last.
-			env := f.env(t, verifier, c.env...)
+			env := f.env(t, c.id, c.env...)
 			if strings.Contains(c.name, "shared config") {
 				env = withSharedConfig(t, env, "[default]\nregion = us-east-1\n")
 			}
@@ -132,6 +135,23 @@ func TestRevocationRegion(t *testing.T) {
 			}
 		})
 	}
+	t.Run("aws-us-gov signature, caller in us-gov", func(t *testing.T) {
+		// The gov case above was answered for the gov account's identity.
+		calls := f.revocationCalls()
+		if last := calls[len(calls)-1]; last.Caller != govVerifierARN {
+			t.Errorf("GetRevocationStatus in us-gov-west-1 made by %q, want %s", last.Caller, govVerifierARN)
+		}
+	})
+	t.Run("aws-us-gov signature, aws credentials", func(t *testing.T) {
+		rev := verify(t, f.exe, f.env(t, verifier), gov.request([]string{govProfile}, bothChecks, f.config())).VerificationResults[revocationCap]
+		if rev.Success || !strings.Contains(rev.Reason, "UnrecognizedClientException: The security token included in the request is invalid") {
+			t.Errorf("got %+v, want failure: the aws account's key is unknown in us-gov-west-1", rev)
+		}
+		calls := f.revocationCalls()
+		if last := calls[len(calls)-1]; last.Region != "us-gov-west-1" || last.Status != 403 {
+			t.Errorf("last GetRevocationStatus %+v, want one refused in us-gov-west-1", last)
+		}
+	})
 	t.Run("aws-region disagrees", func(t *testing.T) {
 		before := len(f.revocationCalls())
 		req := eu.request([]string{euProfile}, bothChecks, f.config("aws-region=us-west-2"))
