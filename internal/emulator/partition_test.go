@@ -132,21 +132,42 @@ func TestPartitionExampleWorld(t *testing.T) {
 	wantAPIError(t, err, 403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region, not 'nowhere'. ")
 }
 
-// TestPartitionLegacyWorld: a world that puts one account's profiles in
-// several partitions and sets no "partition" (written before the field
-// existed) keeps its old meaning: the account works everywhere, ARNs in aws.
-func TestPartitionLegacyWorld(t *testing.T) {
+// TestPartitionSpanningWorldRefused: a world that puts one account's
+// signing profiles or repositories in several partitions is refused at load,
+// whether or not it sets "partition" (AWS has no account that spans
+// partitions, and the emulator has no mode that pretends otherwise). The
+// message names the place and says how to fix it.
+func TestPartitionSpanningWorldRefused(t *testing.T) {
 	t.Parallel()
-	world := strings.Replace(strings.Replace(partitionWorld, `"partition": "aws-us-gov",`, "", 1),
+	// partitionWorld without the gov account's "partition" field, its gov
+	// profile moved into the aws account: no account sets a partition.
+	noPartition := strings.Replace(strings.Replace(partitionWorld, `"partition": "aws-us-gov",`, "", 1),
 		`"signingProfiles": [{"name": "release_signer", "region": "us-west-2"}]`,
 		`"signingProfiles": [{"name": "release_signer", "region": "us-west-2"}, {"name": "gov_signer", "region": "us-gov-west-1"}]`, 1)
-	e := startWorld(t, world)
-	id, err := e.stsIn(govRegion, awsAdminKeys).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
-	if err != nil {
-		t.Fatal(err)
+	noPartition = strings.Replace(noPartition, `"signingProfiles": [{"name": "gov_signer", "region": "us-gov-west-1"}]`, `"signingProfiles": []`, 1)
+	cases := map[string]struct{ world, want string }{
+		"profiles in aws and aws-us-gov, no partition set": {noPartition,
+			`invalid world file: accounts["111111111111"].signingProfiles[1]: region us-gov-west-1 is in partition aws-us-gov, but the account sets no "partition", so it is in partition aws ` +
+				`(an AWS account belongs to one partition: set "partition": "aws-us-gov" on the account, or move the resource to an account of partition aws-us-gov)`},
+		"repository in aws-cn, no partition set": {`{"accounts": {"111111111111": {"repositories": {"team/app": {"region": "cn-northwest-1"}}}}}`,
+			`invalid world file: accounts["111111111111"].repositories["team/app"]: region cn-northwest-1 is in partition aws-cn, but the account sets no "partition", so it is in partition aws ` +
+				`(an AWS account belongs to one partition: set "partition": "aws-cn" on the account, or move the resource to an account of partition aws-cn)`},
+		"repository in aws, account in aws-us-gov": {`{"accounts": {"333333333333": {"partition": "aws-us-gov", "repositories": {"team/app": {"region": "us-east-1"}}}}}`,
+			`invalid world file: accounts["333333333333"].repositories["team/app"]: region us-east-1 is in partition aws, but the account is in partition aws-us-gov ` +
+				`(an AWS account belongs to one partition: set "partition": "aws" on the account, or move the resource to an account of partition aws)`},
 	}
-	if *id.Arn != "arn:aws:iam::111111111111:user/admin" {
-		t.Errorf("ARN %s", *id.Arn)
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := emulator.ParseWorld([]byte(c.world))
+			if err == nil || err.Error() != c.want {
+				t.Errorf("ParseWorld error\n got: %v\nwant: %s", err, c.want)
+			}
+		})
+	}
+	// The same world with each profile in an account of its partition loads.
+	if _, err := emulator.ParseWorld([]byte(partitionWorld)); err != nil {
+		t.Errorf("the partitioned world is refused: %v", err)
 	}
 }
 
@@ -155,9 +176,9 @@ func TestPartitionWorldValidation(t *testing.T) {
 	cases := map[string]struct{ from, to, want string }{
 		"unknown partition": {`"partition": "aws-us-gov"`, `"partition": "aws-iso"`, `partition "aws-iso" must be`},
 		"profile outside the account's partition": {`{"name": "release_signer", "region": "us-west-2"}`, `{"name": "release_signer", "region": "cn-north-1"}`,
-			`accounts["111111111111"]: signingProfiles[0] is in region cn-north-1 of partition aws-cn, but the account is in partition aws`},
+			`accounts["111111111111"].signingProfiles[0]: region cn-north-1 is in partition aws-cn, but the account sets no "partition", so it is in partition aws`},
 		"gov profile in an aws account": {`{"name": "gov_signer", "region": "us-gov-west-1"}`, `{"name": "gov_signer", "region": "us-east-1"}`,
-			`signingProfiles[0] is in region us-east-1 of partition aws, but the account is in partition aws-us-gov`},
+			`accounts["333333333333"].signingProfiles[0]: region us-east-1 is in partition aws, but the account is in partition aws-us-gov`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -139,7 +139,7 @@ type userKey struct {
 
 type roleInfo struct {
 	arn, account, name, id string
-	partition              string // "" when partitions are not enforced
+	partition              string // the account's partition
 	trust                  *iam.Policy
 	policies               []*iam.Policy
 	maxSession             int
@@ -149,8 +149,8 @@ type roleInfo struct {
 type identity struct {
 	ARN     string
 	Account string
-	// Partition of the account ("" when partitions are not enforced): the
-	// credentials are refused in regions of other partitions.
+	// Partition of the account: the credentials are refused in regions of
+	// other partitions.
 	Partition string
 	UserID    string
 	RoleARN   string // the role behind an assumed-role session
@@ -200,13 +200,13 @@ func New(w *World, opts Options) (*Emulator, error) {
 		e.messageField = "message"
 	}
 	for acct, a := range w.Accounts {
-		part := w.partitionOf(a)
+		part := a.partition()
 		for name, u := range a.Users {
 			pols, err := parsePolicies(u.Policies)
 			if err != nil {
 				return nil, err
 			}
-			id := &identity{ARN: fmt.Sprintf("arn:%s:iam::%s:user/%s", iamPartition(part), acct, name), Account: acct,
+			id := &identity{ARN: fmt.Sprintf("arn:%s:iam::%s:user/%s", part, acct, name), Account: acct,
 				Partition: part, UserID: "AIDA" + stableID(acct+"/user/"+name), policies: pols}
 			for _, k := range u.AccessKeys {
 				e.userKeys[k.AccessKeyID] = &userKey{secret: k.SecretAccessKey, identity: id}
@@ -225,7 +225,7 @@ func New(w *World, opts Options) (*Emulator, error) {
 			if err != nil {
 				return nil, err
 			}
-			ri := &roleInfo{arn: "arn:" + iamPartition(part) + ":iam::" + acct + ":role" + path + name, account: acct, partition: part, name: name,
+			ri := &roleInfo{arn: "arn:" + part + ":iam::" + acct + ":role" + path + name, account: acct, partition: part, name: name,
 				id: "AROA" + stableID(acct+"/role/"+name), trust: trust, policies: pols, maxSession: r.MaxSessionDuration}
 			if ri.maxSession == 0 {
 				ri.maxSession = defaultMaxSessionDuration
@@ -563,7 +563,7 @@ func (e *Emulator) authenticate(x *exchange) *apiError {
 		secret, id = s.secret, s.identity
 		x.credExpires = s.expires
 	}
-	if id.Partition != "" && arn.RegionPartition(a.Region) != id.Partition {
+	if arn.RegionPartition(a.Region) != id.Partition {
 		// The key exists only in its account's partition; the other
 		// partitions have never heard of it.
 		return e.authFailure(x, authUnknownKey, "")

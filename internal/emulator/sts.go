@@ -214,7 +214,7 @@ func (e *Emulator) assumeRole(x *exchange, form url.Values) *apiError {
 		return errorf(403, "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. (xsigner-emulator does not emulate MFA)")
 	}
 	role := e.roles[roleARN]
-	if role == nil || (role.partition != "" && role.partition != arn.RegionPartition(x.region)) {
+	if role == nil || role.partition != arn.RegionPartition(x.region) {
 		// AWS does not reveal whether the role exists; a role of another
 		// partition does not exist for this partition's STS.
 		return denied
@@ -279,7 +279,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(x *exchange, form url.Values) *apiE
 	}
 	host, _ := providerHost(claims.Issuer)
 	// A web identity is not an AWS principal: the trust policy alone decides.
-	principal := iam.Principal{Federated: "arn:" + iamPartition(role.partition) + ":iam::" + role.account + ":oidc-provider/" + host}
+	principal := iam.Principal{Federated: "arn:" + role.partition + ":iam::" + role.account + ":oidc-provider/" + host}
 	ctx := map[string]string{
 		host + ":sub":           claims.Subject,
 		host + ":aud":           claims.Audience,
@@ -338,7 +338,7 @@ func (e *Emulator) newSession(role *roleInfo, sessionName string, duration int) 
 		token:   "IQoJb3JpZ2luX2VjE" + randomString(300, secretChars),
 		expires: now.Add(time.Duration(duration) * time.Second).Truncate(time.Second),
 		identity: &identity{
-			ARN:       fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", iamPartition(role.partition), role.account, role.name, sessionName),
+			ARN:       fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", role.partition, role.account, role.name, sessionName),
 			Account:   role.account,
 			Partition: role.partition,
 			UserID:    role.id + ":" + sessionName,

@@ -43,8 +43,7 @@ type Account struct {
 	// is refused as an unknown key (InvalidClientTokenId /
 	// UnrecognizedClientException), its ARNs start with arn:<partition>:,
 	// and its signing profiles and repositories must be in regions of that
-	// partition. See World.partitionsEnforced for world files that predate
-	// this field.
+	// partition: a world file that puts them elsewhere is refused.
 	Partition string `json:"partition,omitempty"`
 	// Users maps an IAM user name to the user. Users are the only holders of
 	// long-term access keys.
@@ -203,7 +202,7 @@ func (w *World) validate() error {
 		default:
 			return fmt.Errorf("%s: partition %q must be \"aws\", \"aws-cn\" or \"aws-us-gov\"", where, a.Partition)
 		}
-		if err := w.checkRegionsInPartition(where, a); err != nil {
+		if err := checkRegionsInPartition(where, a); err != nil {
 			return err
 		}
 		for _, name := range sortedKeys(a.Users) {
@@ -244,7 +243,7 @@ func (w *World) validate() error {
 			if path == "" {
 				path = "/"
 			}
-			if _, err := arn.ParseRole("arn:" + iamPartition(w.partitionOf(a)) + ":iam::" + acct + ":role" + path + name); err != nil {
+			if _, err := arn.ParseRole("arn:" + a.partition() + ":iam::" + acct + ":role" + path + name); err != nil {
 				return fmt.Errorf("%s: name or path is not valid: %w", rw, err)
 			}
 			if len(r.TrustPolicy) == 0 {
@@ -328,65 +327,34 @@ func (w *World) validate() error {
 	return nil
 }
 
-// partitionsEnforced reports whether accounts are confined to their
-// partition. They are, unless the world file predates the "partition" field
-// in a way that relies on the old behaviour: no account sets "partition"
-// and the signing profiles and repositories lie in more than one partition
-// (one account cannot do that in AWS). Such a world keeps working as before:
-// every account's credentials work in every partition and its IAM ARNs use
-// "aws". Any world that sets "partition" on one account, or keeps to one
-// partition, is enforced; an account without "partition" is then in "aws".
-func (w *World) partitionsEnforced() bool {
-	seen := map[string]bool{}
-	for _, a := range w.Accounts {
-		if a == nil {
-			continue
-		}
-		if a.Partition != "" {
-			return true
-		}
-		for _, p := range a.SigningProfiles {
-			if p != nil {
-				seen[arn.RegionPartition(p.Region)] = true
-			}
-		}
-		for _, r := range a.Repositories {
-			if r != nil {
-				seen[arn.RegionPartition(r.Region)] = true
-			}
-		}
-	}
-	return len(seen) <= 1
-}
-
-// partitionOf returns the partition of an account, or "" when partitions
-// are not enforced (any partition).
-func (w *World) partitionOf(a *Account) string {
-	switch {
-	case !w.partitionsEnforced():
-		return ""
-	case a.Partition == "":
+// partition returns the account's partition: its "partition" field, or
+// "aws" when the field is absent.
+func (a *Account) partition() string {
+	if a.Partition == "" {
 		return "aws"
 	}
 	return a.Partition
 }
 
 // checkRegionsInPartition refuses signing profiles and repositories outside
-// the account's partition.
-func (w *World) checkRegionsInPartition(where string, a *Account) error {
-	part := w.partitionOf(a)
-	if part == "" {
-		return nil
-	}
+// the account's partition: one AWS account cannot own resources in two
+// partitions.
+func checkRegionsInPartition(where string, a *Account) error {
+	part := a.partition()
 	check := func(what, region string) error {
 		if region == "" || !arn.ValidRegion(region) {
 			return nil // reported with the resource's own checks
 		}
-		if rp := arn.RegionPartition(region); rp != part {
-			return fmt.Errorf("%s: %s is in region %s of partition %s, but the account is in partition %s (an AWS account belongs to one partition; set \"partition\": %q on the account or use another account)",
-				where, what, region, rp, part, rp)
+		rp := arn.RegionPartition(region)
+		if rp == part {
+			return nil
 		}
-		return nil
+		account := "the account is in partition " + part
+		if a.Partition == "" {
+			account = "the account sets no \"partition\", so it is in partition aws"
+		}
+		return fmt.Errorf("%s.%s: region %s is in partition %s, but %s (an AWS account belongs to one partition: set \"partition\": %q on the account, or move the resource to an account of partition %s)",
+			where, what, region, rp, account, rp, rp)
 	}
 	for i, p := range a.SigningProfiles {
 		if p != nil {
@@ -403,15 +371,6 @@ func (w *World) checkRegionsInPartition(where string, a *Account) error {
 		}
 	}
 	return nil
-}
-
-// iamPartition is the partition in an account's IAM and STS ARNs: its own,
-// or "aws" when partitions are not enforced.
-func iamPartition(part string) string {
-	if part == "" {
-		return "aws"
-	}
-	return part
 }
 
 // checkPolicies checks identity-based policies (of users and roles).
