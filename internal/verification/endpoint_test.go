@@ -71,23 +71,27 @@ func TestCallFailedReason(t *testing.T) {
 		Err: &url.Error{Op: "Get", URL: "http://127.0.0.1:1/revocations?certificateHashes=" + strings.Repeat("ab", 96), Err: errors.New("connection refused")}}
 	denied := &smithy.OperationError{ServiceID: "signer", OperationName: "GetRevocationStatus",
 		Err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::222222222222:user/d is not authorized"}}
+	unknownKey := &smithy.OperationError{ServiceID: "signer", OperationName: "GetRevocationStatus",
+		Err: &smithy.GenericAPIError{Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}}
 	expired, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer cancel()
 	cases := []struct {
 		name    string
 		ctx     context.Context
+		region  string
 		err     error
 		want    []string
 		wantNot []string
 	}{
-		{"transport error", context.Background(), sendErr, []string{"could not be checked", `"http://127.0.0.1:1/revocations?…"`, "connection refused"}, []string{"certificateHashes"}},
-		{"access denied", context.Background(), denied, []string{"is not authorized", "signer:GetRevocationStatus", "region us-west-2"}, nil},
-		{"deadline", expired, sendErr, []string{"deadline of 30s", "timeout=2m"}, []string{"needs an IAM policy"}},
+		{"transport error", context.Background(), "us-west-2", sendErr, []string{"could not be checked", `"http://127.0.0.1:1/revocations?…"`, "connection refused"}, []string{"certificateHashes"}},
+		{"access denied", context.Background(), "us-west-2", denied, []string{"is not authorized", "signer:GetRevocationStatus", "region us-west-2"}, nil},
+		{"unknown credentials", context.Background(), "us-gov-west-1", unknownKey, []string{"The security token included in the request is invalid", "region us-gov-west-1", "partition aws-us-gov"}, []string{"needs an IAM policy"}},
+		{"deadline", expired, "us-west-2", sendErr, []string{"deadline of 30s", "timeout=2m"}, []string{"needs an IAM policy"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			got := callFailedReason(c.ctx, c.err, 30*time.Second, accessDeniedHint(c.err, "us-west-2"))
+			got := callFailedReason(c.ctx, c.err, 30*time.Second, refusalHint(c.err, c.region))
 			for _, w := range c.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("reason %q lacks %q", got, w)

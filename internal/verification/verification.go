@@ -121,7 +121,7 @@ func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, reg
 	if err != nil {
 		// Like the official plugin: a failed call is a failed check, which the
 		// trust policy's revocation level enforces or only logs.
-		return &proto.VerificationResult{Reason: callFailedReason(ctx, err, inv.Config.Timeout, accessDeniedHint(err, region))}
+		return &proto.VerificationResult{Reason: callFailedReason(ctx, err, inv.Config.Timeout, refusalHint(err, region))}
 	}
 	if len(out.RevokedEntities) == 0 {
 		return &proto.VerificationResult{Success: true, Reason: fmt.Sprintf(
@@ -158,15 +158,27 @@ func callFailedReason(ctx context.Context, err error, timeout time.Duration, hin
 	return "the revocation status could not be checked: " + awserr.ToPluginError(err, hint).Message
 }
 
-// accessDeniedHint says which permission GetRevocationStatus needs when AWS
-// refused it, "" for any other error.
-func accessDeniedHint(err error, region string) string {
+// refusalHint says what to fix when AWS refused the GetRevocationStatus
+// call in region: the permission it needs (AccessDeniedException), or
+// credentials of the signature's partition (the access key or token is
+// unknown there); "" for any other error.
+func refusalHint(err error, region string) string {
 	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
+	if !errors.As(err, &apiErr) {
 		return ""
 	}
-	return fmt.Sprintf("The identity that checks revocation needs an IAM policy allowing signer:GetRevocationStatus (resource \"*\") "+
-		"in its own account; the call went to region %s. Grant it, or set role-arn to a role that has it.", region)
+	switch apiErr.ErrorCode() {
+	case "AccessDeniedException":
+		return fmt.Sprintf("The identity that checks revocation needs an IAM policy allowing signer:GetRevocationStatus (resource \"*\") "+
+			"in its own account; the call went to region %s. Grant it, or set role-arn to a role that has it.", region)
+	case "UnrecognizedClientException", "InvalidClientTokenId":
+		part := arn.RegionPartition(region)
+		return fmt.Sprintf("AWS Signer in region %s does not know these credentials. The call goes to the signature's region, and "+
+			"an AWS account and its credentials belong to one partition: checking a signature of partition %s needs credentials "+
+			"of an account in %s (set aws-profile or role-arn for the verification). Expired, deleted or mistyped keys fail the same way.",
+			region, part, part)
+	}
+	return ""
 }
 
 // revokedReason names what GetRevocationStatus reported as revoked: entries

@@ -144,7 +144,8 @@ func TestRevocationRegion(t *testing.T) {
 	})
 	t.Run("aws-us-gov signature, aws credentials", func(t *testing.T) {
 		rev := verify(t, f.exe, f.env(t, verifier), gov.request([]string{govProfile}, bothChecks, f.config())).VerificationResults[revocationCap]
-		if rev.Success || !strings.Contains(rev.Reason, "UnrecognizedClientException: The security token included in the request is invalid") {
+		if rev.Success || !strings.Contains(rev.Reason, "UnrecognizedClientException: The security token included in the request is invalid") ||
+			!strings.Contains(rev.Reason, "credentials of an account in aws-us-gov") {
 			t.Errorf("got %+v, want failure: the aws account's key is unknown in us-gov-west-1", rev)
 		}
 		calls := f.revocationCalls()
