@@ -37,8 +37,8 @@ type ProcessSpec struct {
 type Process struct {
 	name   string
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *SyncBuffer
+	stderr *SyncBuffer
 	grace  time.Duration
 	done   chan struct{} // closed once the process has been waited for
 	err    error         // the Wait result; read only after done is closed
@@ -80,8 +80,8 @@ func startProcess(spec ProcessSpec) (*Process, error) {
 	p := &Process{
 		name:   spec.Name,
 		cmd:    cmd,
-		stdout: &syncBuffer{},
-		stderr: &syncBuffer{},
+		stdout: &SyncBuffer{},
+		stderr: &SyncBuffer{},
 		grace:  spec.StopGrace,
 		done:   make(chan struct{}),
 	}
@@ -162,19 +162,22 @@ func (p *Process) exitDescription() string {
 	return fmt.Sprintf("ended: %v", p.err)
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for one writer and concurrent readers,
+// for a process's output that a test reads while the process runs.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
