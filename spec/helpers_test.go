@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,11 +13,13 @@ import (
 )
 
 // The documents of spec/ use ${PLACEHOLDER}s; tests fill them with these
-// values, the two-account layout of the emulator's example world.
+// values, the two-account layout of the emulator's example world, in the
+// aws partition (awsLayout).
 var placeholders = map[string]string{
+	"AWS_PARTITION":        "aws",
 	"ACCOUNT_A_ID":         "111111111111",
 	"ACCOUNT_B_ID":         "222222222222",
-	"AWS_REGION":           "us-west-2",
+	"AWS_REGION":           region,
 	"REPO_NAME":            "team/app",
 	"SIGNING_PROFILE_NAME": "release_signer",
 	"SIGNING_ROLE_NAME":    "xsigner-signer",
@@ -25,18 +28,55 @@ var placeholders = map[string]string{
 	"EXTERNAL_ID":          "xsigner-release-7f3a",
 }
 
-// Names derived from the placeholders.
+// layout is where the documents are deployed: a partition and a region of
+// it (AWS_PARTITION and AWS_REGION); the other placeholders keep their
+// values.
+type layout struct{ partition, region string }
+
+var (
+	awsLayout = layout{"aws", region}
+	govLayout = layout{"aws-us-gov", "us-gov-west-1"}
+	cnLayout  = layout{"aws-cn", "cn-north-1"}
+)
+
+// values are the placeholder values of the layout.
+func (l layout) values() map[string]string {
+	v := maps.Clone(placeholders)
+	v["AWS_PARTITION"], v["AWS_REGION"] = l.partition, l.region
+	return v
+}
+
+func (l layout) iamARN(account, resource string) string {
+	return "arn:" + l.partition + ":iam::" + account + ":" + resource
+}
+
+// profileARN is the ARN of account A's signing profile (no version).
+func (l layout) profileARN() string {
+	return "arn:" + l.partition + ":signer:" + l.region + ":" + accountA + ":/signing-profiles/" + profileName
+}
+
+func (l layout) signingRole() string {
+	return l.iamARN(accountA, "role/"+placeholders["SIGNING_ROLE_NAME"])
+}
+
+func (l layout) codebuildRole() string {
+	return l.iamARN(accountB, "role/"+placeholders["CODEBUILD_ROLE_NAME"])
+}
+
+func (l layout) deployRole() string {
+	return l.iamARN(accountB, "role/"+placeholders["DEPLOY_ROLE_NAME"])
+}
+
+func (l layout) serviceUser() string { return l.iamARN(accountB, "user/codebuild-service") }
+
+// Names derived from the placeholders, in the aws partition.
 const (
-	accountA      = "111111111111"
-	accountB      = "222222222222"
-	region        = "us-west-2"
-	repoName      = "team/app"
-	profileName   = "release_signer"
-	profileARN    = "arn:aws:signer:us-west-2:111111111111:/signing-profiles/release_signer"
-	signingRole   = "arn:aws:iam::111111111111:role/xsigner-signer"
-	codebuildRole = "arn:aws:iam::222222222222:role/codebuild-sign"
-	deployRole    = "arn:aws:iam::222222222222:role/deploy-verify"
-	externalID    = "xsigner-release-7f3a"
+	accountA    = "111111111111"
+	accountB    = "222222222222"
+	region      = "us-west-2"
+	repoName    = "team/app"
+	profileName = "release_signer"
+	externalID  = "xsigner-release-7f3a"
 
 	// Account A's administrator (pushes the image, manages Signer) and the
 	// user that stands in for the CodeBuild service in account B (it may
@@ -45,17 +85,24 @@ const (
 	adminSecret       = "spec-admin-secret-111111111111-000000000"
 	serviceKeyID      = "AKIACODEBUILD222SPEC"
 	serviceSecret     = "spec-codebuild-service-secret-222222222"
-	serviceUserARN    = "arn:aws:iam::222222222222:user/codebuild-service"
 	placeholderMarker = "${"
+)
+
+var (
+	profileARN    = awsLayout.profileARN()
+	signingRole   = awsLayout.signingRole()
+	codebuildRole = awsLayout.codebuildRole()
+	deployRole    = awsLayout.deployRole()
 )
 
 var placeholderPattern = regexp.MustCompile(`\$\{([A-Z0-9_]+)\}`)
 
-// fill substitutes the placeholders and fails on any it does not know.
-func fill(t testing.TB, name, text string) string {
+// fill substitutes the placeholders with values and fails on any it does
+// not know.
+func fill(t testing.TB, values map[string]string, name, text string) string {
 	t.Helper()
 	out := placeholderPattern.ReplaceAllStringFunc(text, func(m string) string {
-		if v, ok := placeholders[m[2:len(m)-1]]; ok {
+		if v, ok := values[m[2:len(m)-1]]; ok {
 			return v
 		}
 		return m
@@ -89,14 +136,21 @@ func (d iamDoc) without(i int) map[string]any {
 	return out
 }
 
+// loadIAM loads a spec/iam document filled for awsLayout.
 func loadIAM(t testing.TB, file string) iamDoc {
+	t.Helper()
+	return loadIAMWith(t, placeholders, file)
+}
+
+// loadIAMWith loads a spec/iam document filled with values.
+func loadIAMWith(t testing.TB, values map[string]string, file string) iamDoc {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("iam", file))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var doc map[string]any
-	if err := json.Unmarshal([]byte(fill(t, file, string(data))), &doc); err != nil {
+	if err := json.Unmarshal([]byte(fill(t, values, file, string(data))), &doc); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
 	return iamDoc{file: file, doc: doc}
@@ -112,8 +166,15 @@ type profilePermission struct {
 
 // loadProfilePermissions parses the add-profile-permission commands of
 // iam/profile-permissions.sh (backslash continuations joined, shell
-// ${VAR} placeholders filled, quotes dropped).
+// ${VAR} placeholders filled for awsLayout, quotes dropped).
 func loadProfilePermissions(t testing.TB) []profilePermission {
+	t.Helper()
+	return loadProfilePermissionsWith(t, placeholders)
+}
+
+// loadProfilePermissionsWith is loadProfilePermissions with the
+// placeholders filled with values.
+func loadProfilePermissionsWith(t testing.TB, values map[string]string) []profilePermission {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("iam", "profile-permissions.sh"))
 	if err != nil {
@@ -127,7 +188,7 @@ func loadProfilePermissions(t testing.TB) []profilePermission {
 	}
 	var perms []profilePermission
 	for _, l := range lines {
-		fields := strings.Fields(strings.ReplaceAll(fill(t, "profile-permissions.sh", l), `"`, ""))
+		fields := strings.Fields(strings.ReplaceAll(fill(t, values, "profile-permissions.sh", l), `"`, ""))
 		var p profilePermission
 		for i := 0; i+1 < len(fields); i++ {
 			switch fields[i] {
@@ -150,8 +211,10 @@ func loadProfilePermissions(t testing.TB) []profilePermission {
 	return perms
 }
 
-// specDocs are the IAM documents the world is made of.
+// specDocs are the IAM documents the world is made of, and the layout
+// (partition and region) of that world.
 type specDocs struct {
+	layout                                                                                         layout
 	signingTrust, signingPolicy, repoPolicy, codebuildPolicy, codebuildProfilePolicy, deployPolicy map[string]any
 	profilePermissions                                                                             []profilePermission
 }
@@ -169,16 +232,32 @@ const (
 
 var iamFiles = []string{fileSigningTrust, fileSigningPolicy, fileRepoPolicy, fileCodebuildPolicy, fileCodebuildProfile, fileDeployPolicy}
 
+// loadSpecDocs loads the documents for a world in awsLayout.
 func loadSpecDocs(t testing.TB) specDocs {
 	t.Helper()
+	return loadSpecDocsIn(t, awsLayout)
+}
+
+// loadSpecDocsIn loads the documents filled for l, for a world in l.
+func loadSpecDocsIn(t testing.TB, l layout) specDocs {
+	t.Helper()
+	return loadSpecDocsWith(t, l, l.values())
+}
+
+// loadSpecDocsWith loads the documents filled with values, for a world in
+// l: values that do not match l make documents of another deployment.
+func loadSpecDocsWith(t testing.TB, l layout, values map[string]string) specDocs {
+	t.Helper()
+	load := func(file string) map[string]any { return loadIAMWith(t, values, file).doc }
 	return specDocs{
-		signingTrust:           loadIAM(t, fileSigningTrust).doc,
-		signingPolicy:          loadIAM(t, fileSigningPolicy).doc,
-		repoPolicy:             loadIAM(t, fileRepoPolicy).doc,
-		codebuildPolicy:        loadIAM(t, fileCodebuildPolicy).doc,
-		codebuildProfilePolicy: loadIAM(t, fileCodebuildProfile).doc,
-		deployPolicy:           loadIAM(t, fileDeployPolicy).doc,
-		profilePermissions:     loadProfilePermissions(t),
+		layout:                 l,
+		signingTrust:           load(fileSigningTrust),
+		signingPolicy:          load(fileSigningPolicy),
+		repoPolicy:             load(fileRepoPolicy),
+		codebuildPolicy:        load(fileCodebuildPolicy),
+		codebuildProfilePolicy: load(fileCodebuildProfile),
+		deployPolicy:           load(fileDeployPolicy),
+		profilePermissions:     loadProfilePermissionsWith(t, values),
 	}
 }
 
@@ -213,17 +292,20 @@ func policies(docs ...map[string]any) []any {
 // world builds the emulator world from the documents: account A with the
 // signing role, the signing profile (with the profile permissions), the
 // repository (with its policy) and an admin; account B with the CodeBuild
-// and deploy roles and the user standing in for the CodeBuild service.
+// and deploy roles and the user standing in for the CodeBuild service. Both
+// accounts are in the partition of d.layout, the profile and the
+// repository in its region.
 func (d specDocs) world(t testing.TB) []byte {
 	t.Helper()
+	l := d.layout
 	signingTrust := d.signingTrust
 	if signingTrust == nil { // a role needs a trust policy: trust only account A
 		signingTrust = map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
-			"Principal": map[string]any{"AWS": "arn:aws:iam::" + accountA + ":root"}, "Action": "sts:AssumeRole"}}}
+			"Principal": map[string]any{"AWS": l.iamARN(accountA, "root")}, "Action": "sts:AssumeRole"}}}
 	}
 	serviceTrust := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
-		"Principal": map[string]any{"AWS": serviceUserARN}, "Action": "sts:AssumeRole"}}}
-	repo := map[string]any{"region": region}
+		"Principal": map[string]any{"AWS": l.serviceUser()}, "Action": "sts:AssumeRole"}}}
+	repo := map[string]any{"region": l.region}
 	if d.repoPolicy != nil {
 		repo["policy"] = d.repoPolicy
 	}
@@ -233,6 +315,7 @@ func (d specDocs) world(t testing.TB) []byte {
 	}
 	w := map[string]any{"accounts": map[string]any{
 		accountA: map[string]any{
+			"partition": l.partition,
 			"users": map[string]any{"admin": map[string]any{
 				"accessKeys": []any{map[string]any{"accessKeyId": adminKeyID, "secretAccessKey": adminSecret}},
 				"policies": []any{map[string]any{"Version": "2012-10-17", "Statement": []any{
@@ -240,14 +323,15 @@ func (d specDocs) world(t testing.TB) []byte {
 			}},
 			"roles": map[string]any{placeholders["SIGNING_ROLE_NAME"]: map[string]any{
 				"trustPolicy": signingTrust, "policies": policies(d.signingPolicy)}},
-			"signingProfiles": []any{map[string]any{"name": profileName, "region": region, "permissions": perms}},
+			"signingProfiles": []any{map[string]any{"name": profileName, "region": l.region, "permissions": perms}},
 			"repositories":    map[string]any{repoName: repo},
 		},
 		accountB: map[string]any{
+			"partition": l.partition,
 			"users": map[string]any{"codebuild-service": map[string]any{
 				"accessKeys": []any{map[string]any{"accessKeyId": serviceKeyID, "secretAccessKey": serviceSecret}},
 				"policies": []any{map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
-					"Action": "sts:AssumeRole", "Resource": []string{codebuildRole, deployRole}}}}},
+					"Action": "sts:AssumeRole", "Resource": []string{l.codebuildRole(), l.deployRole()}}}}},
 			}},
 			"roles": map[string]any{
 				placeholders["CODEBUILD_ROLE_NAME"]: map[string]any{"trustPolicy": serviceTrust,

@@ -38,12 +38,13 @@ type flowEnv struct {
 	url  string
 	host string
 	emu  *emulator.Emulator
+	l    layout // the world's partition and region; clients sign for its region
 }
 
 func startFlowEnv(t *testing.T, upstream string, docs specDocs) *flowEnv {
 	t.Helper()
 	srv := emulatortest.StartWithOptions(t, string(docs.world(t)), emulator.Options{RegistryUpstream: upstream})
-	return &flowEnv{url: srv.URL, host: strings.TrimPrefix(srv.URL, "http://"), emu: srv.Emulator}
+	return &flowEnv{url: srv.URL, host: strings.TrimPrefix(srv.URL, "http://"), emu: srv.Emulator, l: docs.layout}
 }
 
 func creds(id, secret, token string) aws.CredentialsProvider {
@@ -51,11 +52,11 @@ func creds(id, secret, token string) aws.CredentialsProvider {
 }
 
 func (f *flowEnv) stsClient(c aws.CredentialsProvider) *sts.Client {
-	return sts.New(sts.Options{Region: region, Credentials: c, BaseEndpoint: aws.String(f.url), RetryMaxAttempts: 1})
+	return sts.New(sts.Options{Region: f.l.region, Credentials: c, BaseEndpoint: aws.String(f.url), RetryMaxAttempts: 1})
 }
 
 func (f *flowEnv) ecrClient(c aws.CredentialsProvider) *ecr.Client {
-	return ecr.New(ecr.Options{Region: region, Credentials: c, BaseEndpoint: aws.String(f.url), RetryMaxAttempts: 1})
+	return ecr.New(ecr.Options{Region: f.l.region, Credentials: c, BaseEndpoint: aws.String(f.url), RetryMaxAttempts: 1})
 }
 
 func disableHostPrefix(s *middleware.Stack) error {
@@ -66,7 +67,7 @@ func disableHostPrefix(s *middleware.Stack) error {
 }
 
 func (f *flowEnv) signerClient(c aws.CredentialsProvider) *signer.Client {
-	return signer.New(signer.Options{Region: region, Credentials: c, BaseEndpoint: aws.String(f.url), RetryMaxAttempts: 1,
+	return signer.New(signer.Options{Region: f.l.region, Credentials: c, BaseEndpoint: aws.String(f.url), RetryMaxAttempts: 1,
 		APIOptions: []func(*middleware.Stack) error{disableHostPrefix}})
 }
 
@@ -148,7 +149,7 @@ func (m signingModel) String() string {
 // the profile permission) and push the signature as a referrer.
 func (f *flowEnv) sign(ctx context.Context, model signingModel, tag string) (string, error) {
 	service := creds(serviceKeyID, serviceSecret, "")
-	cb, err := f.assume(ctx, service, codebuildRole, "")
+	cb, err := f.assume(ctx, service, f.l.codebuildRole(), "")
 	if err != nil {
 		return "", err
 	}
@@ -168,7 +169,7 @@ func (f *flowEnv) sign(ctx context.Context, model signingModel, tag string) (str
 	}
 	signerCreds, in := cb, &signer.SignPayloadInput{ProfileName: aws.String(profileName), ProfileOwner: aws.String(accountA)}
 	if model == roleAssumption {
-		if signerCreds, err = f.assume(ctx, cb, signingRole, externalID); err != nil {
+		if signerCreds, err = f.assume(ctx, cb, f.l.signingRole(), externalID); err != nil {
 			return "", err
 		}
 		in.ProfileOwner = nil
@@ -193,7 +194,7 @@ func (f *flowEnv) sign(ctx context.Context, model signingModel, tag string) (str
 // verify is what verify.yml needs as the deploy role: log in, read the
 // image manifest, find and read its signature, check revocation.
 func (f *flowEnv) verify(ctx context.Context, dgst string) error {
-	dep, err := f.assume(ctx, creds(serviceKeyID, serviceSecret, ""), deployRole, "")
+	dep, err := f.assume(ctx, creds(serviceKeyID, serviceSecret, ""), f.l.deployRole(), "")
 	if err != nil {
 		return err
 	}
@@ -229,8 +230,9 @@ func (f *flowEnv) verify(ctx context.Context, dgst string) error {
 	}
 	rc.Close()
 	_, err = f.signerClient(dep).GetRevocationStatus(ctx, &signer.GetRevocationStatusInput{
-		CertificateHashes: []string{strings.Repeat("a", 64)}, JobArn: aws.String("arn:aws:signer:us-west-2:111111111111:/signing-jobs/" + strings.Repeat("0", 8) + "-0000-0000-0000-" + strings.Repeat("0", 12)),
-		PlatformId: aws.String("Notation-OCI-SHA384-ECDSA"), ProfileVersionArn: aws.String(profileARN + "/AbCdEfGhIj"), SignatureTimestamp: aws.Time(timeNow()),
+		CertificateHashes: []string{strings.Repeat("a", 64)},
+		JobArn:            aws.String("arn:" + f.l.partition + ":signer:" + f.l.region + ":" + accountA + ":/signing-jobs/" + strings.Repeat("0", 8) + "-0000-0000-0000-" + strings.Repeat("0", 12)),
+		PlatformId:        aws.String("Notation-OCI-SHA384-ECDSA"), ProfileVersionArn: aws.String(f.l.profileARN() + "/AbCdEfGhIj"), SignatureTimestamp: aws.Time(timeNow()),
 	})
 	if err != nil {
 		return fmt.Errorf("GetRevocationStatus: %w", err)
