@@ -167,16 +167,17 @@ type cfnEval struct {
 	active map[string]bool           // resources being resolved (cycle check)
 }
 
-// pseudoParams are the pseudo parameters of a stack in account in the
-// region of the spec tests.
-func pseudoParams(partition, account string) map[string]string {
+// pseudoParams are the pseudo parameters of a stack in account, in the
+// partition and region of l: AWS::Partition and AWS::Region take the values
+// of AWS_PARTITION and AWS_REGION in the spec documents of l.
+func pseudoParams(l layout, account string) map[string]string {
 	suffix := "amazonaws.com"
-	if partition == "aws-cn" {
+	if l.partition == "aws-cn" {
 		suffix = "amazonaws.com.cn"
 	}
-	return map[string]string{"AWS::Partition": partition, "AWS::Region": region, "AWS::AccountId": account,
-		"AWS::URLSuffix": suffix, "AWS::StackName": "xsigner", "AWS::StackId": "arn:" + partition +
-			":cloudformation:" + region + ":" + account + ":stack/xsigner/00000000-0000-0000-0000-000000000000"}
+	return map[string]string{"AWS::Partition": l.partition, "AWS::Region": l.region, "AWS::AccountId": account,
+		"AWS::URLSuffix": suffix, "AWS::StackName": "xsigner", "AWS::StackId": "arn:" + l.partition +
+			":cloudformation:" + l.region + ":" + account + ":stack/xsigner/00000000-0000-0000-0000-000000000000"}
 }
 
 func newEval(tp cfnTemplate, params, pseudo map[string]string) (*cfnEval, error) {
@@ -718,24 +719,12 @@ var codebuildServiceTrust = map[string]any{"Version": "2012-10-17", "Statement":
 
 // expectedDocs are the documents a template must create for a model, keyed
 // by where they are ("Resource.Property" or "Resource.Policies[name]"), as
-// spec/iam files filled with the placeholders in the given partition.
-func expectedDocs(t testing.TB, file, model, partition string) map[string]any {
+// spec/iam files filled with values: a template's ${AWS::Partition} and
+// ${AWS::Region} are the documents' ${AWS_PARTITION} and ${AWS_REGION}, so
+// no ARN is rewritten.
+func expectedDocs(t testing.TB, file, model string, values map[string]string) map[string]any {
 	t.Helper()
-	doc := func(f string) map[string]any {
-		d := loadIAM(t, f).doc
-		if partition == "aws" {
-			return d
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out map[string]any
-		if err := json.Unmarshal([]byte(strings.ReplaceAll(string(b), `"arn:aws:`, `"arn:`+partition+`:`)), &out); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	doc := func(f string) map[string]any { return loadIAMWith(t, values, f).doc }
 	if file == fileTemplateA {
 		want := map[string]any{"Repository.RepositoryPolicyText": doc(fileRepoPolicy)}
 		if model == modelRole {
@@ -860,15 +849,23 @@ func indent(v any) string {
 	return string(b)
 }
 
-// checkTemplate resolves a template for a model and partition and returns
-// every difference from the spec documents.
-func checkTemplate(t testing.TB, tp cfnTemplate, model, partition string) []string {
+// checkTemplate resolves a template for a model in the partition and
+// region of l and returns every difference from the spec documents filled
+// for l.
+func checkTemplate(t testing.TB, tp cfnTemplate, model string, l layout) []string {
+	t.Helper()
+	return checkTemplateWith(t, tp, model, l, l.values())
+}
+
+// checkTemplateWith is checkTemplate with the spec documents filled with
+// values, which may be those of another layout.
+func checkTemplateWith(t testing.TB, tp cfnTemplate, model string, l layout, values map[string]string) []string {
 	t.Helper()
 	account := accountA
 	if tp.file == fileTemplateB {
 		account = accountB
 	}
-	e, err := newEval(tp, templateParams(tp.file, model), pseudoParams(partition, account))
+	e, err := newEval(tp, templateParams(tp.file, model), pseudoParams(l, account))
 	if err != nil {
 		return []string{err.Error()}
 	}
@@ -882,7 +879,7 @@ func checkTemplate(t testing.TB, tp cfnTemplate, model, partition string) []stri
 	}
 	docs, perms, profiles, problems := templateDocs(s)
 	diffs = append(diffs, problems...)
-	want := expectedDocs(t, tp.file, model, partition)
+	want := expectedDocs(t, tp.file, model, values)
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		got, ok := docs[k]
 		if !ok {
@@ -900,10 +897,7 @@ func checkTemplate(t testing.TB, tp cfnTemplate, model, partition string) []stri
 	}
 	var wantPerms []profilePermission
 	if tp.file == fileTemplateA && model == modelProfilePermission {
-		wantPerms = loadProfilePermissions(t)
-		for i := range wantPerms {
-			wantPerms[i].Principal = strings.Replace(wantPerms[i].Principal, "arn:aws:", "arn:"+partition+":", 1)
-		}
+		wantPerms = loadProfilePermissionsWith(t, values)
 	}
 	if !reflect.DeepEqual(normalize(perms), normalize(wantPerms)) {
 		diffs = append(diffs, fmt.Sprintf("profile permissions: template %+v, %s %+v", perms, fileProfilePermissions, wantPerms))
@@ -913,20 +907,19 @@ func checkTemplate(t testing.TB, tp cfnTemplate, model, partition string) []stri
 			diffs = append(diffs, fmt.Sprintf("profile permission on profile %q, want %q", p, profileName))
 		}
 	}
-	arn := func(s string) string { return strings.Replace(s, "arn:aws:", "arn:"+partition+":", 1) }
 	var wantOut map[string]string
 	if tp.file == fileTemplateA {
 		wantOut = map[string]string{
-			"SigningProfileArn":        arn(profileARN),
-			"SigningProfileVersionArn": arn(profileARN) + "/" + testProfileVersion,
-			"RepositoryUri":            accountA + ".dkr.ecr." + region + "." + e.pseudo["AWS::URLSuffix"] + "/" + repoName,
-			"RepositoryArn":            "arn:" + partition + ":ecr:" + region + ":" + accountA + ":repository/" + repoName,
+			"SigningProfileArn":        l.profileARN(),
+			"SigningProfileVersionArn": l.profileARN() + "/" + testProfileVersion,
+			"RepositoryUri":            accountA + ".dkr.ecr." + l.region + "." + e.pseudo["AWS::URLSuffix"] + "/" + repoName,
+			"RepositoryArn":            "arn:" + l.partition + ":ecr:" + l.region + ":" + accountA + ":repository/" + repoName,
 		}
 		if model == modelRole {
-			wantOut["SigningRoleArn"] = arn(signingRole)
+			wantOut["SigningRoleArn"] = l.signingRole()
 		}
 	} else {
-		wantOut = map[string]string{"CodeBuildRoleArn": arn(codebuildRole), "DeployRoleArn": arn(deployRole)}
+		wantOut = map[string]string{"CodeBuildRoleArn": l.codebuildRole(), "DeployRoleArn": l.deployRole()}
 	}
 	if !reflect.DeepEqual(s.outputs, wantOut) {
 		diffs = append(diffs, fmt.Sprintf("outputs %v, want %v", s.outputs, wantOut))
@@ -935,14 +928,15 @@ func checkTemplate(t testing.TB, tp cfnTemplate, model, partition string) []stri
 }
 
 var (
-	cfnModels     = []string{modelRole, modelProfilePermission}
-	cfnPartitions = []string{"aws", "aws-us-gov", "aws-cn"}
+	cfnModels  = []string{modelRole, modelProfilePermission}
+	cfnLayouts = []layout{awsLayout, govLayout, cnLayout}
 )
 
 // TestCloudFormationMatchesSpecIAM: for both signing models and in the
-// aws, aws-us-gov and aws-cn partitions, every policy document the
-// templates create equals its spec/iam file (placeholders filled, ARNs in
-// the stack's partition), the profile permission equals
+// aws, aws-us-gov and aws-cn partitions (a region of each), every policy
+// document the templates create equals its spec/iam file with the
+// placeholders filled for that partition and region, the profile
+// permission equals
 // profile-permissions.sh, there is no other policy, and the outputs are the
 // ARNs and URI the buildspecs and trustpolicy.json need.
 func TestCloudFormationMatchesSpecIAM(t *testing.T) {
@@ -950,9 +944,9 @@ func TestCloudFormationMatchesSpecIAM(t *testing.T) {
 	for _, file := range []string{fileTemplateA, fileTemplateB} {
 		tp := loadTemplate(t, file)
 		for _, model := range cfnModels {
-			for _, partition := range cfnPartitions {
-				t.Run(file+"/"+model+"/"+partition, func(t *testing.T) {
-					for _, d := range checkTemplate(t, tp, model, partition) {
+			for _, l := range cfnLayouts {
+				t.Run(file+"/"+model+"/"+l.partition, func(t *testing.T) {
+					for _, d := range checkTemplate(t, tp, model, l) {
 						t.Error(d)
 					}
 				})
@@ -964,7 +958,9 @@ func TestCloudFormationMatchesSpecIAM(t *testing.T) {
 // TestCloudFormationComparisonCatchesEdits: the comparison above is not
 // vacuous. Removing any one statement from any policy of a template,
 // adding a statement that grants everything, or removing any resource makes
-// it report a difference in some model.
+// it report a difference in some model; writing aws for any
+// ${AWS::Partition} of a template makes it report one in another
+// partition.
 func TestCloudFormationComparisonCatchesEdits(t *testing.T) {
 	t.Parallel()
 	for _, file := range []string{fileTemplateA, fileTemplateB} {
@@ -982,12 +978,18 @@ func TestCloudFormationComparisonCatchesEdits(t *testing.T) {
 		if len(edits) < 6 {
 			t.Fatalf("%s: only %d statement edits found; the walk misses policies", file, len(edits))
 		}
-		for _, ed := range edits {
+		partEdits := partitionEdits(tp.root, nil)
+		if len(partEdits) < 3 {
+			t.Fatalf("%s: only %d ${AWS::Partition} found; the walk misses ARNs", file, len(partEdits))
+		}
+		for _, ed := range append(edits, partEdits...) {
 			t.Run(file+"/"+ed.name, func(t *testing.T) {
 				mutated := cfnTemplate{file: file, root: ed.apply(tp.root).(map[string]any)}
 				var diffs []string
 				for _, model := range cfnModels {
-					diffs = append(diffs, checkTemplate(t, mutated, model, "aws")...)
+					for _, l := range cfnLayouts {
+						diffs = append(diffs, checkTemplate(t, mutated, model, l)...)
+					}
 				}
 				if len(diffs) == 0 {
 					t.Fatalf("%s of %s goes unnoticed", ed.name, file)
@@ -995,6 +997,74 @@ func TestCloudFormationComparisonCatchesEdits(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestCloudFormationComparisonCatchesPartitionDrift: documents filled for
+// another partition than the stack's (as a spec/iam file that wrote
+// arn:aws: instead of arn:${AWS_PARTITION}: would be) differ from both
+// templates in every model.
+func TestCloudFormationComparisonCatchesPartitionDrift(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{fileTemplateA, fileTemplateB} {
+		tp := loadTemplate(t, file)
+		for _, model := range cfnModels {
+			for _, l := range []layout{govLayout, cnLayout} {
+				values := l.values()
+				values["AWS_PARTITION"] = "aws"
+				if diffs := checkTemplateWith(t, tp, model, l, values); len(diffs) == 0 {
+					t.Errorf("%s, model %s: documents with arn:aws: match the stack in %s", file, model, l.partition)
+				} else {
+					first, _, _ := strings.Cut(diffs[0], "\n")
+					t.Logf("%s, model %s, %s: %d differences, the first: %s", file, model, l.partition, len(diffs), first)
+				}
+			}
+		}
+	}
+}
+
+// partitionEdits returns, for every string of the template that uses
+// ${AWS::Partition}, an edit that writes the aws partition there instead.
+func partitionEdits(v any, path []any) []statementEdit {
+	var out []statementEdit
+	switch x := v.(type) {
+	case string:
+		if strings.Contains(x, "${AWS::Partition}") {
+			p := slices.Clone(path)
+			out = append(out, statementEdit{fmt.Sprintf("aws for ${AWS::Partition} at %v", p), func(root any) any {
+				return replaceAt(root, p, strings.ReplaceAll(x, "${AWS::Partition}", "aws"))
+			}})
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			out = append(out, partitionEdits(x[k], append(slices.Clone(path), k))...)
+		}
+	case []any:
+		for i, item := range x {
+			out = append(out, partitionEdits(item, append(slices.Clone(path), i))...)
+		}
+	}
+	return out
+}
+
+// replaceAt copies a tree with the value at path (map keys and list
+// indexes) replaced by to.
+func replaceAt(v any, path []any, to any) any {
+	if len(path) == 0 {
+		return to
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		c := maps.Clone(x)
+		k := path[0].(string)
+		c[k] = replaceAt(x[k], path[1:], to)
+		return c
+	case []any:
+		c := slices.Clone(x)
+		i := path[0].(int)
+		c[i] = replaceAt(x[i], path[1:], to)
+		return c
+	}
+	panic(fmt.Sprintf("replaceAt: bad path %v", path))
 }
 
 type statementEdit struct {
@@ -1218,7 +1288,7 @@ func TestCloudFormationExternalIdRule(t *testing.T) {
 	} {
 		params := templateParams(fileTemplateA, tc.model)
 		params["ExternalId"] = tc.externalID
-		e, err := newEval(tp, params, pseudoParams("aws", accountA))
+		e, err := newEval(tp, params, pseudoParams(awsLayout, accountA))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1232,7 +1302,7 @@ func TestCloudFormationExternalIdRule(t *testing.T) {
 	}
 	params := templateParams(fileTemplateA, modelRole)
 	params["ExternalId"] = "x" // STS wants 2 to 1224 characters
-	if _, err := newEval(tp, params, pseudoParams("aws", accountA)); err == nil {
+	if _, err := newEval(tp, params, pseudoParams(awsLayout, accountA)); err == nil {
 		t.Error("a 1-character ExternalId is accepted")
 	}
 }
