@@ -64,11 +64,13 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 20s) each
 	  done; \
 	done
 
-lint: ## go vet, gofmt, staticcheck, shellcheck (when installed)
+lint: ## go vet, gofmt, staticcheck (also the e2e-tagged files), shellcheck (when installed)
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags e2e ./...
 	@if command -v shellcheck >/dev/null 2>&1; then \
 	  echo "shellcheck $(SHELL_SCRIPTS)"; shellcheck $(SHELL_SCRIPTS); \
 	else echo "shellcheck not installed: skipped (apt-get install shellcheck)"; fi

@@ -355,7 +355,7 @@ func TestBuildspecsSignAndVerify(t *testing.T) {
 			if len(signers) != 1 || !strings.HasPrefix(signers[0], wantCaller) {
 				t.Fatalf("SignPayload called by %q, want once by %s...", signers, wantCaller)
 			}
-			r, _ = p.run("verify.yml", deployRole, map[string]string{"IMAGE_DIGEST": digest})
+			r, _ = p.run("verify.yml", awsLayout.deployRole(), map[string]string{"IMAGE_DIGEST": digest})
 			mustSucceed(t, r)
 			if !strings.Contains(r.Stdout, "Successfully verified signature") {
 				t.Fatalf("verify output: %s", r)
@@ -419,7 +419,7 @@ func TestBuildspecRefusals(t *testing.T) {
 		t.Parallel()
 		p := newPipeline(t, loadSpecDocs(t))
 		digest := p.f.pushImage(t, "unsigned")
-		r, _ := p.run("verify.yml", deployRole, map[string]string{"IMAGE_DIGEST": digest})
+		r, _ := p.run("verify.yml", awsLayout.deployRole(), map[string]string{"IMAGE_DIGEST": digest})
 		mustFailWith(t, r, "no signature is associated")
 	})
 }

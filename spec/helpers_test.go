@@ -89,10 +89,8 @@ const (
 )
 
 var (
-	profileARN    = awsLayout.profileARN()
 	signingRole   = awsLayout.signingRole()
 	codebuildRole = awsLayout.codebuildRole()
-	deployRole    = awsLayout.deployRole()
 )
 
 var placeholderPattern = regexp.MustCompile(`\$\{([A-Z0-9_]+)\}`)
