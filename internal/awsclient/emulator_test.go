@@ -462,87 +462,64 @@ func TestCredentialCacheExpiry(t *testing.T) {
 	}
 }
 
+// TestSignerReachesCustomEndpoint: with a custom Signer endpoint, from
+// signer-endpoint-url or set the SDK's way (AWS_ENDPOINT_URL_SIGNER),
+// SignPayload and GetRevocationStatus both reach that host, not
+// verification.<host> or data-<host>: Signer() owns the host-prefix rule for
+// every endpoint source.
 func TestSignerReachesCustomEndpoint(t *testing.T) {
-	isolateEnv(t)
-	ciUserFromEnv(t)
-	srv := startEmulator(t)
-	rec := newRecorder()
-	opts := testOptions(t, srv, config.Config{RoleARNs: []string{signerRole}, ExternalID: externalID})
-	opts.Transport = rec
-	ctx := context.Background()
-	s, err := New(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := signPayload(ctx, s)
-	if err != nil {
-		t.Fatalf("SignPayload: %v", err)
-	}
-	job, version := out.Metadata[emulator.MetadataSigningJob], out.Metadata[emulator.MetadataSigningProfileVersion]
-	if job == "" || version == "" {
-		t.Fatalf("SignPayload metadata = %v, want the job and profile version", out.Metadata)
-	}
-	rev, err := s.Signer().GetRevocationStatus(ctx, &signer.GetRevocationStatusInput{
-		CertificateHashes:  []string{strings.Repeat("0f", 48)},
-		JobArn:             aws.String(job),
-		PlatformId:         aws.String("Notation-OCI-SHA384-ECDSA"),
-		ProfileVersionArn:  aws.String(version),
-		SignatureTimestamp: aws.Time(time.Now()),
-	})
-	if err != nil {
-		t.Fatalf("GetRevocationStatus (host prefix must be disabled): %v", err)
-	}
-	if len(rev.RevokedEntities) != 0 {
-		t.Errorf("RevokedEntities = %v, want none", rev.RevokedEntities)
-	}
-	if got := calls(srv, "signer", "GetRevocationStatus"); len(got) != 1 || got[0].Status != 200 {
-		t.Errorf("journal GetRevocationStatus = %+v, want one 200", got)
-	}
-	want := strings.TrimPrefix(srv.URL, "http://")
-	for _, r := range rec.reqs {
-		if r.Host != want {
-			t.Errorf("request went to host %q, want %q (no verification./data- prefix)", r.Host, want)
+	for _, fromEnv := range []bool{false, true} {
+		name := "signer-endpoint-url"
+		if fromEnv {
+			name = "AWS_ENDPOINT_URL_SIGNER"
 		}
-	}
-}
-
-// TestSignerReachesEndpointFromEnvironment: a Signer endpoint set the SDK's
-// way (AWS_ENDPOINT_URL_SIGNER, no signer-endpoint-url) must also reach
-// GetRevocationStatus at that host, not data-<host>: Signer() owns the rule
-// for every endpoint source.
-func TestSignerReachesEndpointFromEnvironment(t *testing.T) {
-	isolateEnv(t)
-	ciUserFromEnv(t)
-	srv := startEmulator(t)
-	t.Setenv("AWS_ENDPOINT_URL_SIGNER", srv.URL)
-	rec := newRecorder()
-	opts := testOptions(t, srv, config.Config{RoleARNs: []string{signerRole}, ExternalID: externalID})
-	opts.Config.SignerEndpointURL = ""
-	opts.Transport = rec
-	ctx := context.Background()
-	s, err := New(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := signPayload(ctx, s)
-	if err != nil {
-		t.Fatalf("SignPayload: %v", err)
-	}
-	_, err = s.Signer().GetRevocationStatus(ctx, &signer.GetRevocationStatusInput{
-		CertificateHashes:  []string{strings.Repeat("0f", 48)},
-		JobArn:             aws.String(out.Metadata[emulator.MetadataSigningJob]),
-		PlatformId:         aws.String("Notation-OCI-SHA384-ECDSA"),
-		ProfileVersionArn:  aws.String(out.Metadata[emulator.MetadataSigningProfileVersion]),
-		SignatureTimestamp: aws.Time(time.Now()),
-	})
-	if err != nil {
-		t.Fatalf("GetRevocationStatus (host prefix must be disabled): %v", err)
-	}
-	want := strings.TrimPrefix(srv.URL, "http://")
-	for _, r := range rec.reqs {
-		if r.Host != want {
-			t.Errorf("request went to host %q, want %q (no data- prefix)", r.Host, want)
-		}
+		t.Run(name, func(t *testing.T) {
+			isolateEnv(t)
+			ciUserFromEnv(t)
+			srv := startEmulator(t)
+			rec := newRecorder()
+			opts := testOptions(t, srv, config.Config{RoleARNs: []string{signerRole}, ExternalID: externalID})
+			if fromEnv {
+				t.Setenv("AWS_ENDPOINT_URL_SIGNER", srv.URL)
+				opts.Config.SignerEndpointURL = ""
+			}
+			opts.Transport = rec
+			ctx := context.Background()
+			s, err := New(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := signPayload(ctx, s)
+			if err != nil {
+				t.Fatalf("SignPayload: %v", err)
+			}
+			job, version := out.Metadata[emulator.MetadataSigningJob], out.Metadata[emulator.MetadataSigningProfileVersion]
+			if job == "" || version == "" {
+				t.Fatalf("SignPayload metadata = %v, want the job and profile version", out.Metadata)
+			}
+			rev, err := s.Signer().GetRevocationStatus(ctx, &signer.GetRevocationStatusInput{
+				CertificateHashes:  []string{strings.Repeat("0f", 48)},
+				JobArn:             aws.String(job),
+				PlatformId:         aws.String("Notation-OCI-SHA384-ECDSA"),
+				ProfileVersionArn:  aws.String(version),
+				SignatureTimestamp: aws.Time(time.Now()),
+			})
+			if err != nil {
+				t.Fatalf("GetRevocationStatus (host prefix must be disabled): %v", err)
+			}
+			if len(rev.RevokedEntities) != 0 {
+				t.Errorf("RevokedEntities = %v, want none", rev.RevokedEntities)
+			}
+			if got := calls(srv, "signer", "GetRevocationStatus"); len(got) != 1 || got[0].Status != 200 {
+				t.Errorf("journal GetRevocationStatus = %+v, want one 200", got)
+			}
+			want := strings.TrimPrefix(srv.URL, "http://")
+			for _, r := range rec.reqs {
+				if r.Host != want {
+					t.Errorf("request went to host %q, want %q (no verification./data- prefix)", r.Host, want)
+				}
+			}
+		})
 	}
 }
 
