@@ -497,6 +497,17 @@ func TestBuildspecPartitions(t *testing.T) {
 				picked = append(picked, c)
 			}
 		}
+		// verify.yml's own trust-policy rendering, whichever buildspec picked
+		// the variables: the policy must trust the ARN sign.yml signs with.
+		var render string
+		for _, c := range loadBuildspec(t, "verify.yml").Phases["pre_build"].Commands {
+			if strings.Contains(c, `s|\${AWS_PARTITION}|`) {
+				render = c
+			}
+		}
+		if render == "" {
+			t.Fatal("verify.yml's pre_build has no sed command that fills ${AWS_PARTITION} into the trust policy")
+		}
 		policy, err := filepath.Abs("trustpolicy.json")
 		if err != nil {
 			t.Fatal(err)
@@ -507,12 +518,12 @@ func TestBuildspecPartitions(t *testing.T) {
 				for _, c := range picked {
 					sb.WriteString(c + "\n")
 				}
-				// verify.yml's trust policy rendering, as its sed does it.
-				sb.WriteString(`sed -e "s|\${REGISTRY}|$REGISTRY|g" -e "s|\${REPO_NAME}|$REPO_NAME|g" -e "s|\${AWS_REGION}|$AWS_REGION|g" -e "s|\${AWS_PARTITION}|$AWS_PARTITION|g" -e "s|\${ACCOUNT_A_ID}|$ACCOUNT_A_ID|g" -e "s|\${SIGNING_PROFILE_NAME}|$SIGNING_PROFILE_NAME|g" "$POLICY"` + "\n")
+				sb.WriteString(render + "\n")
+				sb.WriteString(`cat "$TOOLS_DIR/trustpolicy.json"` + "\n")
 				sb.WriteString(`echo "registry=$REGISTRY"; echo "profile=${PROFILE_ARN:-}"` + "\n")
 				cmd := exec.Command("/bin/bash", "-c", sb.String())
 				cmd.Env = []string{"PATH=/usr/bin:/bin", "AWS_REGION=" + tc.region, "ACCOUNT_A_ID=111111111111",
-					"REPO_NAME=team/app", "SIGNING_PROFILE_NAME=release_signer", "POLICY=" + policy}
+					"REPO_NAME=team/app", "SIGNING_PROFILE_NAME=release_signer", "TRUST_POLICY=" + policy, "TOOLS_DIR=" + t.TempDir()}
 				out, err := cmd.CombinedOutput()
 				if err != nil {
 					t.Fatalf("%v\n%s", err, out)
