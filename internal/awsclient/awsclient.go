@@ -221,10 +221,34 @@ func (s *Session) retrieveBase(ctx context.Context) (aws.Credentials, error) {
 		if p := s.opts.Config.Profile; p != "" {
 			where = fmt.Sprintf("shared-config profile %q", p)
 		}
-		return aws.Credentials{}, fmt.Errorf("resolving base AWS credentials from %s: %w", where, scrubCredentialError(err))
+		return aws.Credentials{}, &BaseCredentialsError{Source: where, Err: scrubCredentialError(err)}
 	}
 	s.log.Debug(fmt.Sprintf("base credentials %s from %s", MaskKeyID(creds.AccessKeyID), credentialSource(creds)))
 	return creds, nil
+}
+
+// BaseCredentialsError is a failure to resolve the base credentials (the
+// SDK's default chain, or aws-profile), before any role-arn hop. Its Hint
+// says where to look; Unwrap gives the SDK error, which for web identity or
+// a container credentials endpoint may be an AWS API error of its own.
+type BaseCredentialsError struct {
+	Source string // where the credentials were looked for
+	Err    error
+}
+
+func (e *BaseCredentialsError) Error() string {
+	return fmt.Sprintf("resolving base AWS credentials from %s: %v", e.Source, e.Err)
+}
+
+// Unwrap returns the SDK error.
+func (e *BaseCredentialsError) Unwrap() error { return e.Err }
+
+// Hint says what to check; awserr appends it to the protocol error.
+func (e *BaseCredentialsError) Hint() string {
+	return "xsigner could not get the base AWS credentials from " + e.Source + ", before assuming any role-arn. " +
+		"Check that source: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the shared-config profile, " +
+		"AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN (the role's trust policy must accept the token's issuer, " +
+		"audience and subject), or the CodeBuild/ECS container credentials endpoint."
 }
 
 // Signer returns a Signer client with the session's credentials, region,

@@ -43,6 +43,10 @@ var codes = map[string]proto.ErrorCode{
 	"MissingAuthenticationToken":          proto.ErrorCodeAccessDenied,
 	"MissingAuthenticationTokenException": proto.ErrorCodeAccessDenied,
 	"RequestExpired":                      proto.ErrorCodeAccessDenied,
+	// AssumeRoleWithWebIdentity refusing the token (wrong audience, issuer
+	// or signature; a claim the provider rejects): the caller's credentials.
+	"InvalidIdentityToken": proto.ErrorCodeAccessDenied,
+	"IDPRejectedClaim":     proto.ErrorCodeAccessDenied,
 
 	// The Signer guide documents ThrottlingException; the Signer model lists
 	// TooManyRequestsException for SignPayload; STS uses Throttling.
@@ -105,15 +109,23 @@ func ToPluginError(err error, hint string) *proto.Error {
 	var apiErr smithy.APIError
 	switch {
 	case errors.As(err, &apiErr):
-		meta[MetadataErrorCode] = apiErr.ErrorCode()
 		code = codes[apiErr.ErrorCode()]
 		if code == "" {
 			code = proto.ErrorCodeGeneric
 		}
-		msg = what + " failed: " + apiErr.ErrorCode()
-		if text := apiErr.ErrorMessage(); text != "" {
-			msg += ": " + text
+		// A credentials endpoint (container, SSO) may answer with no code.
+		parts := make([]string, 0, 2)
+		if c := apiErr.ErrorCode(); c != "" {
+			meta[MetadataErrorCode] = c
+			parts = append(parts, c)
 		}
+		if text := apiErr.ErrorMessage(); text != "" {
+			parts = append(parts, text)
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "an error response with no code and no message")
+		}
+		msg = what + " failed: " + strings.Join(parts, ": ")
 	case isTimeout(err):
 		code = proto.ErrorCodeTimeout
 		detail := inner.Error()

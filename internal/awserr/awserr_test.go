@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/signer"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 )
 
@@ -123,6 +124,8 @@ func TestSTSErrorCodes(t *testing.T) {
 		"RequestTimeout":             {400, "RequestTimeout", proto.ErrorCodeTimeout},
 		"ValidationError":            {400, "ValidationError", proto.ErrorCodeValidation},
 		"MalformedPolicy":            {400, "MalformedPolicyDocument", proto.ErrorCodeGeneric},
+		"InvalidIdentityToken":       {400, "InvalidIdentityToken", proto.ErrorCodeAccessDenied},
+		"IDPRejectedClaim":           {403, "IDPRejectedClaim", proto.ErrorCodeAccessDenied},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -310,6 +313,8 @@ func TestNonAWSErrors(t *testing.T) {
 		"plugin error passes through":  {validation, proto.ErrorCodeValidation, "bad key", validation},
 		"wrapped plugin error unwraps": {fmt.Errorf("signing: %w", validation), proto.ErrorCodeValidation, "bad key", validation},
 		"plain error":                  {errors.New("loading AWS config: boom"), proto.ErrorCodeGeneric, "AWS call failed: loading AWS config: boom. hint", nil},
+		"API error without a code":     {fmt.Errorf("resolving base AWS credentials: %w", &smithy.GenericAPIError{Message: "agent unavailable"}), proto.ErrorCodeGeneric, "AWS call failed: agent unavailable. hint", nil},
+		"API error without a text":     {&smithy.GenericAPIError{}, proto.ErrorCodeGeneric, "AWS call failed: an error response with no code and no message. hint", nil},
 		"bare deadline":                {fmt.Errorf("assuming role: %w", context.DeadlineExceeded), proto.ErrorCodeTimeout, "AWS call timed out: assuming role: context deadline exceeded. hint", nil},
 	}
 	for name, tc := range tests {
