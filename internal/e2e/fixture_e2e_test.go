@@ -4,10 +4,8 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -300,22 +298,6 @@ func (f *fixture) signatureChain(ref string) []*x509.Certificate {
 		f.t.Fatalf("the envelope carries %d certificates, want a chain", len(chain))
 	}
 	return chain
-}
-
-// certificateHash is the GetRevocationStatus certificateHashes entry of
-// chain[i], computed here independently of the plugin (research aws.md
-// §1.4): hex SHA-384 of its TBSCertificate, then that of its issuer's (the
-// root is its own issuer).
-func certificateHash(chain []*x509.Certificate, i int) string {
-	h := func(c *x509.Certificate) string {
-		sum := sha512.Sum384(c.RawTBSCertificate)
-		return hex.EncodeToString(sum[:])
-	}
-	issuer := chain[len(chain)-1]
-	if i+1 < len(chain) {
-		issuer = chain[i+1]
-	}
-	return h(chain[i]) + h(issuer)
 }
 
 // adminSigner is an AWS SDK Signer client for account A's admin user,

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/signer"
 
 	"github.com/xsigner/xsigner/internal/arn"
+	"github.com/xsigner/xsigner/internal/emulator/authority"
 )
 
 // Every test below runs the real notation CLI against its own registry and
@@ -238,7 +239,7 @@ func TestVerifyRefusesRevokedCertificate(t *testing.T) {
 	f.verifyOK(ref)
 
 	chain := f.signatureChain(ref)
-	f.emu.RevokeCertificate(t, certificateHash(chain, 1))
+	f.emu.RevokeCertificate(t, authority.CertificateHashes(chain)[1])
 	f.verifyRefused(ref, `revocation check by verification plugin "`+awsPluginName+`" failed`,
 		"certificate(s) in the chain were revoked", chain[1].Subject.CommonName)
 }

@@ -2,9 +2,7 @@ package verify_test
 
 import (
 	"context"
-	"crypto/sha512"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -301,20 +299,4 @@ func (f *fixture) revokeProfileVersion(t testing.TB, s signed, effective time.Ti
 	if err != nil {
 		t.Fatalf("RevokeSigningProfile: %v", err)
 	}
-}
-
-// certificateHash is GetRevocationStatus's certificateHashes entry for
-// chain[i], computed here independently of the code under test:
-// hex(SHA-384(TBS(cert))) followed by the same for its issuer (the root is
-// its own issuer).
-func certificateHash(chain []*x509.Certificate, i int) string {
-	h := func(c *x509.Certificate) string {
-		sum := sha512.Sum384(c.RawTBSCertificate)
-		return hex.EncodeToString(sum[:])
-	}
-	issuer := chain[len(chain)-1]
-	if i+1 < len(chain) {
-		issuer = chain[i+1]
-	}
-	return h(chain[i]) + h(issuer)
 }

@@ -10,6 +10,7 @@ import (
 	proto "github.com/notaryproject/notation-plugin-framework-go/plugin"
 
 	"github.com/xsigner/xsigner/internal/emulator"
+	"github.com/xsigner/xsigner/internal/emulator/authority"
 )
 
 // TestRevocation revokes real signatures the ways AWS offers (RevokeSignature,
@@ -59,7 +60,7 @@ func TestRevocation(t *testing.T) {
 		{
 			name: "leaf certificate revoked",
 			revoke: func(t *testing.T, f *fixture, s signed) {
-				if err := f.emu.RevokeCertificate(certificateHash(s.chain(), 0)); err != nil {
+				if err := f.emu.RevokeCertificate(authority.CertificateHashes(s.chain())[0]); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -68,7 +69,7 @@ func TestRevocation(t *testing.T) {
 		{
 			name: "root certificate revoked",
 			revoke: func(t *testing.T, f *fixture, s signed) {
-				if err := f.emu.RevokeCertificate(certificateHash(s.chain(), len(s.chain())-1)); err != nil {
+				if err := f.emu.RevokeCertificate(authority.CertificateHashes(s.chain())[len(s.chain())-1]); err != nil {
 					t.Fatal(err)
 				}
 			},
