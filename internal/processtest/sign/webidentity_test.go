@@ -2,8 +2,6 @@ package sign_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -30,21 +28,15 @@ const (
 	webSession   = "gh-run-4242"
 )
 
-// mintToken asks the emulator's admin API for an ID token, as a test
-// harness for an OIDC provider would.
-func mintToken(t testing.TB, emuURL, subject, audience string, ttl time.Duration) string {
+// mintToken has the emulator's OIDC issuer mint an ID token (what POST
+// /_xsigner/web-identity-token answers).
+func mintToken(t testing.TB, emu *emulatortest.Server, subject, audience string, ttl time.Duration) string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"issuer": oidcIssuer, "subject": subject, "audience": audience, "ttlSeconds": int(ttl / time.Second)})
-	resp, err := http.Post(emuURL+"/_xsigner/web-identity-token", "application/json", bytes.NewReader(body))
+	token, err := emu.WebIdentityToken(oidcIssuer, subject, audience, ttl)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("minting a web identity token: %v", err)
 	}
-	defer resp.Body.Close()
-	var out struct{ Token, Error string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Token == "" {
-		t.Fatalf("minting a web identity token: status %d, %v, %s", resp.StatusCode, err, out.Error)
-	}
-	return out.Token
+	return token
 }
 
 // withoutBaseKeys drops the access keys fixtureFor put into the
@@ -137,7 +129,7 @@ func TestSignWebIdentity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			emu := emulatortest.Start(t, string(emulator.ExampleWorldWebIdentity()))
-			token := mintToken(t, emu.URL, oidcSubject, oidcAudience, time.Hour)
+			token := mintToken(t, emu, oidcSubject, oidcAudience, time.Hour)
 			f := webIdentityFixture(t, emu, token)
 			logPath := filepath.Join(t.TempDir(), "debug.log")
 			cfg := f.config(append(tc.cfg, "debug-log="+logPath)...)
@@ -217,7 +209,7 @@ func TestSignWebIdentityRefused(t *testing.T) {
 			emu := emulatortest.StartWithOptions(t, string(emulator.ExampleWorldWebIdentity()), emulator.Options{
 				Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) },
 			})
-			token := mintToken(t, emu.URL, oidcSubject, tc.audience, tc.ttl)
+			token := mintToken(t, emu, oidcSubject, tc.audience, tc.ttl)
 			skew.Store(int64(tc.skew))
 			f := webIdentityFixture(t, emu, token)
 			cfg := f.config("role-arn="+signerRole, "external-id="+chainExternalID)
