@@ -139,13 +139,6 @@ func revocation(ctx context.Context, api RevocationAPI, sig parsedSignature, reg
 // the request URL's query (the certificate hashes, hundreds of characters
 // of noise), and what to check. hint is used unless the deadline ran out.
 func callFailedReason(ctx context.Context, err error, timeout time.Duration, hint string) string {
-	var ue *url.Error
-	if errors.As(err, &ue) { // edited in place: err is ours and dropped after this
-		if u, perr := url.Parse(ue.URL); perr == nil && u.RawQuery != "" {
-			u.RawQuery = ""
-			ue.URL = u.String() + "?…"
-		}
-	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		limit := "the command's deadline"
 		if timeout > 0 {
@@ -155,7 +148,16 @@ func callFailedReason(ctx context.Context, err error, timeout time.Duration, hin
 			"(proxy, VPC endpoint, signer-endpoint-url), or raise the deadline with pluginConfig timeout "+
 			"(e.g. notation verify --plugin-config timeout=2m) or XSIGNER_TIMEOUT.", limit)
 	}
-	return "the revocation status could not be checked: " + awserr.ToPluginError(err, hint).Message
+	msg := awserr.ToPluginError(err, hint).Message
+	// The error is not edited: an SDK or caller may still hold it.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.RawQuery != "" {
+			u.RawQuery = ""
+			msg = strings.ReplaceAll(msg, ue.URL, u.String()+"?…")
+		}
+	}
+	return "the revocation status could not be checked: " + msg
 }
 
 // refusalHint says what to fix when AWS refused the GetRevocationStatus
